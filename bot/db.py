@@ -1,0 +1,79 @@
+"""The database: one engine per app, sessions per action, SQLite tuned for concurrent use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """Holds the engine and the session factory; kept in app.extensions['db']."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One action, one transaction: commit if the block returns, roll back if it raises."""
+        with self.Session() as session, session.begin():
+            yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy drive transactions (pysqlite's own BEGIN handling is off).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+    # instead of failing with "database is locked" when a reader upgrades.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def default_sqlite_url(app: Flask) -> str:
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "zhibu.sqlite3")
+
+
+def init_app(app: Flask) -> Database:
+    url = app.config.get("DATABASE_URL") or default_sqlite_url(app)
+    app.config["DATABASE_URL"] = url
+    db = Database(url)
+    app.extensions["db"] = db
+    return db
+
+
+def get_db() -> Database:
+    db: Database = current_app.extensions["db"]
+    return db

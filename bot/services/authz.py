@@ -1,0 +1,152 @@
+"""Who may do what: one function every channel calls (chat, API, admin pages, CLI).
+
+A role is held with a scope (RoleGrant): a secretary or committee member acts on their own branch and
+the branches under it, an admin on their committee's subtree, an instructor or liaison on the
+organizations assigned to them (and the branch covering them, read-only). Every member may act on
+their own record.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Branch, Committee, Meeting, Member, RoleGrant, SocialOrg
+from .errors import PermissionDenied
+
+log = logging.getLogger("zhibu.authz")
+
+ROLES = ("member", "secretary", "committee_member", "liaison", "instructor", "admin")
+ROLE_LABELS = {
+    "member": "党员",
+    "secretary": "支部书记",
+    "committee_member": "支委",
+    "liaison": "党建工作联络员",
+    "instructor": "党建指导员",
+    "admin": "党委管理员",
+}
+
+
+class Action(StrEnum):
+    VIEW_MEMBER = "view_member"
+    INVITE_MEMBER = "invite_member"
+    VIEW_BRANCH = "view_branch"
+    MANAGE_MEETING = "manage_meeting"
+    CHECKIN_OTHERS = "checkin_others"
+    RECORD_MINUTES = "record_minutes"
+    APPROVE_LEAVE = "approve_leave"
+    VIEW_ATTENDANCE = "view_attendance"
+    VIEW_COMPLIANCE = "view_compliance"
+    IMPORT_ROSTER = "import_roster"
+    VIEW_COMMITTEE = "view_committee"
+
+
+# Which roles may take each action (within their scope). Reading actions include instructors.
+ALLOWED: dict[Action, frozenset[str]] = {
+    Action.VIEW_MEMBER: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.INVITE_MEMBER: frozenset({"secretary", "admin"}),
+    Action.VIEW_BRANCH: frozenset({"secretary", "committee_member", "admin", "instructor", "liaison"}),
+    Action.MANAGE_MEETING: frozenset({"secretary", "admin"}),
+    Action.CHECKIN_OTHERS: frozenset({"secretary", "committee_member"}),
+    Action.RECORD_MINUTES: frozenset({"secretary", "committee_member"}),
+    Action.APPROVE_LEAVE: frozenset({"secretary", "committee_member"}),
+    Action.VIEW_ATTENDANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.VIEW_COMPLIANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.IMPORT_ROSTER: frozenset({"secretary", "admin"}),
+    Action.VIEW_COMMITTEE: frozenset({"admin"}),
+}
+READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE}
+
+Target = Member | Branch | Meeting | SocialOrg | Committee
+
+
+def grants(session: Session, member: Member) -> list[RoleGrant]:
+    return list(session.scalars(select(RoleGrant).where(RoleGrant.member_id == member.id)))
+
+
+def role_names(session: Session, member: Member | None) -> set[str]:
+    """The names of the roles a member holds anywhere; 'member' for every bound party member."""
+    if member is None:
+        return set()
+    names = {g.role for g in grants(session, member)}
+    if member.branch_id is not None:
+        names.add("member")
+    return names
+
+
+def committee_chain(session: Session, committee_id: int) -> list[int]:
+    """A committee and its ancestors, nearest first."""
+    chain: list[int] = []
+    current: int | None = committee_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = session.scalar(select(Committee.parent_id).where(Committee.id == current))
+    return chain
+
+
+def branch_chain(session: Session, branch_id: int) -> list[int]:
+    """A branch and the party organizations above it, nearest first."""
+    chain: list[int] = []
+    current: int | None = branch_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = session.scalar(select(Branch.parent_id).where(Branch.id == current))
+    return chain
+
+
+def _scope_of(session: Session, target: Target) -> tuple[int | None, int | None, int | None]:
+    """(branch_id, committee_id, organization_id) the target lives in."""
+    if isinstance(target, Committee):
+        return None, target.id, None
+    if isinstance(target, SocialOrg):
+        return target.branch_id, target.committee_id, target.id
+    if isinstance(target, Branch):
+        return target.id, target.committee_id, None
+    branch_id = target.branch_id
+    committee_id = None
+    if branch_id is not None:
+        committee_id = session.scalar(select(Branch.committee_id).where(Branch.id == branch_id))
+    return branch_id, committee_id, None
+
+
+def _grant_covers(session: Session, grant: RoleGrant, action: Action, target: Target) -> bool:
+    branch_id, committee_id, org_id = _scope_of(session, target)
+    if grant.scope_type == "committee":
+        return committee_id is not None and grant.scope_id in committee_chain(session, committee_id)
+    if grant.scope_type == "branch":
+        return branch_id is not None and grant.scope_id in branch_chain(session, branch_id)
+    if grant.scope_type == "organization":
+        if action not in READ_ONLY_FOR_INSTRUCTOR:
+            return False
+        if org_id is not None:
+            return grant.scope_id == org_id
+        if branch_id is not None and not isinstance(target, Member):
+            covered = session.scalars(select(SocialOrg.id).where(SocialOrg.branch_id == branch_id)).all()
+            return grant.scope_id in covered
+    return False
+
+
+def can(session: Session, actor: Member | None, action: Action, target: Target) -> bool:
+    """May `actor` take `action` on `target`?"""
+    if actor is None or not actor.active:
+        return False
+    if action == Action.VIEW_MEMBER and isinstance(target, Member) and target.id == actor.id:
+        return True
+    allowed = ALLOWED[action]
+    return any(g.role in allowed and _grant_covers(session, g, action, target) for g in grants(session, actor))
+
+
+def require(session: Session, actor: Member | None, action: Action, target: Target) -> None:
+    """Raise PermissionDenied (and log it) unless `actor` may take `action` on `target`."""
+    if not can(session, actor, action, target):
+        log.warning(
+            "denied: member=%s action=%s target=%s#%s",
+            actor.id if actor else None,
+            action.value,
+            type(target).__name__,
+            getattr(target, "id", None),
+        )
+        raise PermissionDenied("你没有权限进行此操作。如需开通，请联系支部书记或上级党委。")

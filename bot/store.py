@@ -1,0 +1,114 @@
+"""The key-value store: Redis when REDIS_URL is set, an in-process fake otherwise.
+
+Redis is a cache and a guard, never the only copy of a fact. Every call here may raise
+StoreUnavailable; callers decide how to degrade (the webhook keeps answering without it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import fakeredis
+import redis
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+_FAKE_SERVER = fakeredis.FakeServer()  # one per process: every app in it shares the in-process store
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis did not answer in time or refused the connection."""
+
+
+class Store:
+    """A small, prefixed view of Redis with the operations the app needs."""
+
+    def __init__(self, client: redis.Redis[str], prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def k(self, key: str) -> str:
+        return self.prefix + key
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def get(self, key: str) -> str | None:
+        with self._guard():
+            value = self.client.get(self.k(key))
+        return None if value is None else _text(value)
+
+    def set(self, key: str, value: str, *, ex: int | None = None, nx: bool = False) -> bool:
+        """Set a value; with nx, only if absent. Returns whether it was set."""
+        with self._guard():
+            return bool(self.client.set(self.k(key), value, ex=ex, nx=nx))
+
+    def delete(self, *keys: str) -> int:
+        with self._guard():
+            return int(self.client.delete(*(self.k(k) for k in keys)))
+
+    def incr(self, key: str, *, ex: int | None = None) -> int:
+        """Increment a counter; the first increment starts its expiry window."""
+        with self._guard():
+            pipe = self.client.pipeline()
+            pipe.incr(self.k(key))
+            if ex is not None:
+                pipe.expire(self.k(key), ex, nx=True)
+            result = pipe.execute()
+        return int(result[0])
+
+    def ttl(self, key: str) -> int:
+        with self._guard():
+            return int(self.client.ttl(self.k(key)))
+
+    def lock(self, name: str, timeout: float, blocking_timeout: float | None = None) -> Any:
+        """A lock with a lease (redis-py's Lock); the caller uses it as a context manager."""
+        return self.client.lock(self.k("lock:" + name), timeout=timeout, blocking_timeout=blocking_timeout)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
+    def clear_prefix(self) -> None:
+        """Delete every key under this store's prefix (tests and demo resets)."""
+        with self._guard():
+            for key in self.client.scan_iter(match=self.prefix + "*", count=500):
+                self.client.delete(key)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def make_client(url: str | None, socket_timeout: float) -> redis.Redis[str]:
+    if not url:
+        return fakeredis.FakeRedis(server=_FAKE_SERVER, decode_responses=True)
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_timeout,
+        health_check_interval=30,
+    )
+
+
+def init_app(app: Flask) -> Store:
+    client = make_client(app.config.get("REDIS_URL"), app.config["REDIS_SOCKET_TIMEOUT"])
+    store = Store(client, app.config["REDIS_PREFIX"])
+    app.extensions["store"] = store
+    return store
+
+
+def get_store() -> Store:
+    store: Store = current_app.extensions["store"]
+    return store

@@ -1,0 +1,305 @@
+"""/wechat: verify, decrypt, dedupe, dispatch, encrypt the reply.
+
+Every bad request gets a 4xx and a log line saying why; nothing a sender can put in a request makes a
+500. WeChat retries a message up to three times: the first copy claims the message key in the store
+(SET NX EX) and leaves its rendered reply there, so retries repeat no effect and get the same reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import wechatpy
+import xmltodict
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply, create_reply
+
+from . import clock
+from . import messages as M
+from .context import Context, normalize_text
+from .db import get_db
+from .router import Router
+from .services.errors import ServiceError
+from .store import Store, StoreUnavailable, get_store
+from .wechat import get_client
+
+log = logging.getLogger("zhibu.webhook")
+bp = Blueprint("wechat", __name__)
+
+PENDING = "\x00pending"
+MAX_TEXT_REPLY_BYTES = 2048
+RETRY_WAIT_SECONDS = 3.0
+
+
+class BadRequest(Exception):
+    """The request is refused with `status`; `reason` goes to the log and the body."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def sign(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def _check_timestamp(timestamp: str) -> None:
+    if not timestamp.isdigit():
+        raise BadRequest(403, "missing or malformed timestamp")
+    skew = int(current_app.config["WECHAT_MAX_CLOCK_SKEW"])
+    if skew and abs(clock.now().timestamp() - int(timestamp)) > skew:
+        raise BadRequest(403, f"timestamp outside the {skew}s window")
+
+
+def _check_signature(expected_parts: tuple[str, ...], given: str | None, what: str) -> None:
+    if not given:
+        raise BadRequest(403, f"missing {what}")
+    if not hmac.compare_digest(sign(*expected_parts).encode(), given.lower().encode("ascii", "replace")):
+        raise BadRequest(403, f"wrong {what}")
+
+
+def _query() -> tuple[str, str, str]:
+    return (request.args.get("timestamp", ""), request.args.get("nonce", ""), current_app.config["WECHAT_TOKEN"])
+
+
+def _refuse(exc: BadRequest) -> Response:
+    log.warning("webhook refused %s %s: %s (from %s)", request.method, exc.status, exc.reason, request.remote_addr)
+    return Response(exc.reason, status=exc.status, mimetype="text/plain")
+
+
+@bp.get("/wechat")
+def verify_url() -> Response:
+    """URL verification from the WeChat admin console: echo echostr when the signature is right."""
+    try:
+        timestamp, nonce, token = _query()
+        _check_timestamp(timestamp)
+        _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
+    except BadRequest as exc:
+        return _refuse(exc)
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+
+@bp.post("/wechat")
+def receive() -> Response:
+    """A message or event from WeChat, in plaintext or safe mode."""
+    try:
+        body = request.get_data(cache=False)
+        timestamp, nonce, token = _query()
+        _check_timestamp(timestamp)
+        safe_mode = request.args.get("encrypt_type", "raw").lower() == "aes"
+        if request.args.get("signature") or not safe_mode:
+            _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
+        _refuse_entities(body)
+        if safe_mode:
+            xml = _decrypt(body, timestamp, nonce)
+            _refuse_entities(xml.encode())
+        else:
+            xml = body.decode("utf-8")
+        raw = _parse(xml)
+        msg = _typed(xml)
+    except UnicodeDecodeError:
+        return _refuse(BadRequest(400, "body is not UTF-8"))
+    except BadRequest as exc:
+        return _refuse(exc)
+
+    reply_xml = respond(raw, msg)
+    if safe_mode and reply_xml != "success":
+        reply_xml = _crypto().encrypt_message(reply_xml, nonce, str(int(time.time())))
+    return Response(reply_xml, mimetype="application/xml" if reply_xml != "success" else "text/plain")
+
+
+def _refuse_entities(data: bytes) -> None:
+    lowered = data[:65536].lower()
+    if b"<!doctype" in lowered or b"<!entity" in lowered:
+        raise BadRequest(400, "DTD or entity declarations are not accepted")
+
+
+def _crypto() -> WeChatCrypto:
+    cfg = current_app.config
+    if not cfg["WECHAT_AES_KEY"]:
+        raise BadRequest(400, "safe mode request, but WECHAT_AES_KEY is not configured")
+    return WeChatCrypto(cfg["WECHAT_TOKEN"], cfg["WECHAT_AES_KEY"], cfg["WECHAT_APPID"])
+
+
+def _decrypt(body: bytes, timestamp: str, nonce: str) -> str:
+    crypto = _crypto()
+    try:
+        outer = xmltodict.parse(body)["xml"]
+        encrypted = outer["Encrypt"]
+    except (ExpatError, KeyError, TypeError, ValueError) as exc:
+        raise BadRequest(400, f"safe-mode body is not WeChat XML: {type(exc).__name__}") from exc
+    if not isinstance(encrypted, str) or not encrypted:
+        raise BadRequest(400, "safe-mode body has no Encrypt")
+    token = current_app.config["WECHAT_TOKEN"]
+    _check_signature((token, timestamp, nonce, encrypted), request.args.get("msg_signature"), "msg_signature")
+    try:
+        plain: str = crypto.decrypt_message(body, request.args["msg_signature"], timestamp, nonce)
+    except Exception as exc:  # wechatpy raises struct.error, binascii.Error, ValueError… not only its own
+        raise BadRequest(400, f"cannot decrypt: {type(exc).__name__}") from exc
+    return plain
+
+
+def _parse(xml: str) -> dict[str, Any]:
+    try:
+        doc = xmltodict.parse(xml)
+    except (ExpatError, ValueError) as exc:
+        raise BadRequest(400, f"malformed XML: {exc}") from exc
+    raw = doc.get("xml") if isinstance(doc, dict) else None
+    if not isinstance(raw, dict):
+        raise BadRequest(400, "XML root is not <xml>")
+    for field in ("FromUserName", "MsgType"):
+        if not isinstance(raw.get(field), str) or not raw[field]:
+            raise BadRequest(400, f"XML lacks {field}")
+    for field in ("CreateTime", "MsgId"):
+        value = raw.get(field)
+        if value is not None and not (isinstance(value, str) and value.isdigit()):
+            raise BadRequest(400, f"XML {field} is not a number")
+    return raw
+
+
+def _typed(xml: str) -> Any:
+    try:
+        return wechatpy.parse_message(xml)
+    except Exception as exc:  # wechatpy's field conversions raise ValueError, AttributeError, …
+        raise BadRequest(400, f"XML fields malformed: {type(exc).__name__}") from exc
+
+
+def message_key(raw: dict[str, Any]) -> str:
+    """WeChat's own identity for a message: MsgId, or sender + CreateTime (+ event) for events."""
+    if raw.get("MsgId"):
+        return f"m:{raw['MsgId']}"
+    return f"e:{raw['FromUserName']}:{raw.get('CreateTime', '')}:{raw.get('Event', '')}"
+
+
+def respond(raw: dict[str, Any], msg: Any) -> str:
+    """The rendered reply for this message, computing it once across WeChat's retries."""
+    store = get_store()
+    key = "reply:" + message_key(raw)
+    ttl = int(current_app.config["DEDUPE_TTL"])
+    try:
+        first = store.set(key, PENDING, ex=ttl, nx=True)
+    except StoreUnavailable:
+        log.warning("store unavailable: dedupe for %s falls back to database constraints", key)
+        first, store_ok = True, False
+    else:
+        store_ok = True
+    if not first:
+        return _await_first(store, key)
+    rendered, keep = render(raw, msg, key)
+    if store_ok:
+        try:
+            if keep:
+                store.set(key, rendered, ex=ttl)
+            else:  # nothing happened: let a retry try again
+                store.delete(key)
+        except StoreUnavailable:
+            log.warning("store unavailable: reply for %s not kept", key)
+    return rendered
+
+
+def _await_first(store: Store, key: str) -> str:
+    deadline = time.monotonic() + RETRY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            value = store.get(key)
+        except StoreUnavailable:
+            return "success"
+        if value is None:
+            return "success"
+        if value != PENDING:
+            return value
+        time.sleep(0.05)
+    return "success"
+
+
+def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
+    """Dispatch in one transaction; returns the reply XML and whether the effect happened."""
+    keep = True
+    try:
+        with get_db().transaction() as session:
+            ctx = build_context(session, raw, msg, key)
+            reply = dispatch(ctx)
+    except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
+        reply = exc.message
+    except (OperationalError, DBAPIError):
+        log.exception("database error on %s", key)
+        reply, keep = M.TRY_LATER, False
+    except StoreUnavailable:
+        log.exception("store error on %s", key)
+        reply, keep = M.TRY_LATER, False
+    except Exception:
+        log.exception("handler failed on %s", key)
+        reply, keep = M.APOLOGY, False
+    return _render_reply(reply, msg), keep
+
+
+def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Context:
+    msg_type = str(raw["MsgType"]).lower()
+    event = str(raw.get("Event") or "").lower()
+    if event == "subscribe" and str(raw.get("EventKey") or "").startswith("qrscene_"):
+        event = "subscribe_scan"
+    text_raw = str(raw.get("Content") or "") if msg_type == "text" else ""
+    router: Router = current_app.extensions["router"]
+    ctx = Context(
+        session=session,
+        store=get_store(),
+        settings=current_app.config,
+        router=router,
+        msg=msg,
+        raw=raw,
+        openid=str(raw["FromUserName"]),
+        now=clock.now(),
+        msg_type=msg_type,
+        event=event,
+        text_raw=text_raw,
+        text=normalize_text(text_raw),
+        dedupe_key=key,
+        _client_factory=get_client,
+    )
+    ctx.load_member()
+    return ctx
+
+
+def dispatch(ctx: Context) -> Any:
+    router = ctx.router
+    if ctx.msg_type == "text":
+        conv = ctx.load_conversation()
+        if ctx.text in ("取消", "退出"):
+            if conv:
+                ctx.end_conversation()
+                return M.CANCELLED
+            return M.NOTHING_TO_CANCEL
+        if conv and conv.get("step") in router.steps:
+            return router.steps[conv["step"]](ctx)
+    fn, match = router.resolve(ctx)
+    if fn is None:
+        return None
+    ctx.match = match
+    return fn(ctx)
+
+
+def _render_reply(reply: Any, msg: Any) -> str:
+    if reply is None or reply == "":
+        return "success"
+    if isinstance(reply, str):
+        reply = TextReply(message=msg, content=truncate_utf8(reply, MAX_TEXT_REPLY_BYTES))
+    rendered: str = create_reply(reply, message=msg, render=True)
+    return rendered
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """Cut text to at most `limit` UTF-8 bytes, on a character boundary, saying it was cut."""
+    if len(text.encode()) <= limit:
+        return text
+    suffix = M.TEXT_TOO_LONG_SUFFIX
+    room = limit - len(suffix.encode())
+    cut = text.encode()[:room].decode("utf-8", "ignore")
+    return cut + suffix

@@ -1,0 +1,1 @@
+"""The clock: APScheduler jobs that sweep the database, and the notification dispatcher."""
