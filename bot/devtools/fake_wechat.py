@@ -48,7 +48,8 @@ class FakeWeChat:
     tokens: list[str] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
-    js_codes: dict[str, str] = field(default_factory=dict)  # js_code -> openid
+    js_codes: dict[str, str] = field(default_factory=dict)  # js_code -> openid (mini-program login)
+    oauth_codes: dict[str, str] = field(default_factory=dict)  # code -> openid (H5 pages, snsapi_base)
     used_js_codes: set[str] = field(default_factory=set)
     qr_tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -242,6 +243,15 @@ def _jscode2session(fake: FakeWeChat, params: dict[str, str], body: Any) -> Any:
     return jsonify(openid=openid, session_key=secrets.token_hex(12), unionid="u_" + openid)
 
 
+def _oauth_token(fake: FakeWeChat, params: dict[str, str], body: Any) -> Any:
+    with fake.lock:
+        openid = fake.oauth_codes.pop(params.get("code", ""), None)
+    if openid is None:
+        return jsonify(errcode=40029, errmsg="invalid code")
+    return jsonify(access_token="OAUTH_" + secrets.token_hex(8), expires_in=7200, refresh_token="R",
+                   openid=openid, scope="snsapi_base")
+
+
 def _wxacode(fake: FakeWeChat, params: dict[str, str], body: Any) -> Any:
     if not isinstance(body, dict) or not body.get("scene") or len(str(body["scene"])) > 32:
         return jsonify(errcode=40169, errmsg="invalid length for scene")
@@ -260,8 +270,10 @@ ROUTES = {
     "cgi-bin/media/get": _media_get,
     "sns/jscode2session": _jscode2session,
     "wxa/getwxacodeunlimit": _wxacode,
+    "sns/oauth2/access_token": _oauth_token,
 }
-NO_TOKEN = {"cgi-bin/token", "cgi-bin/stable_token", "cgi-bin/showqrcode", "sns/jscode2session"}
+NO_TOKEN = {"cgi-bin/token", "cgi-bin/stable_token", "cgi-bin/showqrcode", "sns/jscode2session",
+            "sns/oauth2/access_token"}
 
 
 class Served:

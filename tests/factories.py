@@ -1,0 +1,86 @@
+"""Factories for arranging data in tests: each returns the committed object."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.models import Branch, Committee, Meeting, Member, PartyGroup, RoleGrant, SocialOrg
+
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def committee(db: Session, **kw: Any) -> Committee:
+    obj = Committee(name=kw.pop("name", f"测试综合党委{_n()}"), **kw)
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def branch(db: Session, committee_id: int | None = None, **kw: Any) -> Branch:
+    if committee_id is None:
+        committee_id = committee(db).id
+    obj = Branch(committee_id=committee_id, name=kw.pop("name", f"测试支部{_n()}"), **kw)
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def group(db: Session, branch_id: int, **kw: Any) -> PartyGroup:
+    obj = PartyGroup(branch_id=branch_id, name=kw.pop("name", f"第{_n()}党小组"), **kw)
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def member(db: Session, branch_id: int | None, *, roles: tuple[tuple[str, str, int], ...] = (), **kw: Any) -> Member:
+    """A member; roles are (role, scope_type, scope_id) triples."""
+    n = _n()
+    kw.setdefault("name", f"党员{n}")
+    kw.setdefault("phone", f"139{n:08d}")
+    kw.setdefault("openid", f"o_member_{n}")
+    obj = Member(branch_id=branch_id, **kw)
+    db.add(obj)
+    db.flush()
+    for role, scope_type, scope_id in roles:
+        db.add(RoleGrant(member_id=obj.id, role=role, scope_type=scope_type, scope_id=scope_id))
+    db.commit()
+    return obj
+
+
+def secretary(db: Session, branch_id: int, **kw: Any) -> Member:
+    kw.setdefault("is_committee_member", True)
+    return member(db, branch_id, roles=(("secretary", "branch", branch_id),), **kw)
+
+
+def admin(db: Session, committee_id: int, **kw: Any) -> Member:
+    return member(db, None, roles=(("admin", "committee", committee_id),), **kw)
+
+
+def social_org(db: Session, committee_id: int, branch_id: int | None = None, **kw: Any) -> SocialOrg:
+    n = _n()
+    kw.setdefault("name", f"测试协会{n}")
+    kw.setdefault("credit_code", f"51{n:016d}"[:18])
+    kw.setdefault("org_type", "social_group")
+    obj = SocialOrg(committee_id=committee_id, branch_id=branch_id, **kw)
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def meeting(db: Session, branch_id: int, starts_at: datetime, **kw: Any) -> Meeting:
+    n = _n()
+    kw.setdefault("type", "general_meeting")
+    kw.setdefault("ends_at", starts_at + timedelta(hours=2))
+    kw.setdefault("checkin_scene", f"mtg_test_{n}")
+    obj = Meeting(branch_id=branch_id, starts_at=starts_at, **kw)
+    db.add(obj)
+    db.commit()
+    return obj
