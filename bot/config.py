@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,  # None: in-process store
     "REDIS_PREFIX": "zhibu:",
     "REDIS_SOCKET_TIMEOUT": 0.5,
+    # After Redis fails to answer, store calls fail fast for this long before one probes again (0: off).
+    "REDIS_BREAKER_SECONDS": 2.0,
     "WECHAT_TOKEN": None,
     "WECHAT_APPID": "",
     "WECHAT_SECRET": "",
@@ -38,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 INT_SETTINGS = ("WECHAT_MAX_CLOCK_SKEW", "DEDUPE_TTL", "CONVERSATION_TTL", "MAX_BODY_BYTES")
-FLOAT_SETTINGS = ("REDIS_SOCKET_TIMEOUT",)
+FLOAT_SETTINGS = ("REDIS_SOCKET_TIMEOUT", "REDIS_BREAKER_SECONDS")
 MODES = ("production", "development", "demo", "test")
 
 

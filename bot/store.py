@@ -2,12 +2,18 @@
 
 Redis is a cache and a guard, never the only copy of a fact. Every call here may raise
 StoreUnavailable; callers decide how to degrade (the webhook keeps answering without it).
+
+A short circuit breaker sits in front of the client: once Redis fails to connect or answer in time, every
+call fails fast (no network) for REDIS_BREAKER_SECONDS, so a request handled while Redis is down does not
+pay a socket timeout for each of its several store calls. After the pause one call probes Redis again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,22 +30,62 @@ class StoreUnavailable(RuntimeError):
     """Redis did not answer in time or refused the connection."""
 
 
+class Breaker:
+    """Open for `pause` seconds after a connection failure or timeout; closed again after a success."""
+
+    def __init__(self, pause: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause = pause
+        self.clock = clock
+        self.open_until = 0.0
+        self.trips = 0  # how many times it opened (for logs, health and tests)
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self.clock() < self.open_until
+
+    def check(self) -> None:
+        if self.pause > 0 and self.is_open:
+            raise StoreUnavailable("store circuit open: Redis failed recently")
+
+    def failed(self, exc: Exception) -> None:
+        if self.pause <= 0:
+            return
+        with self._lock:
+            if not self.is_open:
+                self.trips += 1
+                log.warning("store unreachable (%s): failing fast for %.1fs", exc, self.pause)
+            self.open_until = self.clock() + self.pause
+
+    def succeeded(self) -> None:
+        if self.open_until:
+            with self._lock:
+                self.open_until = 0.0
+
+
 class Store:
     """A small, prefixed view of Redis with the operations the app needs."""
 
-    def __init__(self, client: redis.Redis[str], prefix: str) -> None:
+    def __init__(self, client: redis.Redis[str], prefix: str, breaker_seconds: float = 0.0) -> None:
         self.client = client
         self.prefix = prefix
+        self.breaker = Breaker(breaker_seconds)
 
     def k(self, key: str) -> str:
         return self.prefix + key
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
+        self.breaker.check()
         try:
             yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.breaker.failed(exc)
+            raise StoreUnavailable(str(exc)) from exc
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
+        else:
+            self.breaker.succeeded()
 
     def get(self, key: str) -> str | None:
         with self._guard():
@@ -75,8 +121,9 @@ class Store:
 
     def ping(self) -> bool:
         try:
-            return bool(self.client.ping())
-        except redis.RedisError:
+            with self._guard():
+                return bool(self.client.ping())
+        except StoreUnavailable:
             return False
 
     def clear_prefix(self) -> None:
@@ -104,7 +151,9 @@ def make_client(url: str | None, socket_timeout: float) -> redis.Redis[str]:
 
 def init_app(app: Flask) -> Store:
     client = make_client(app.config.get("REDIS_URL"), app.config["REDIS_SOCKET_TIMEOUT"])
-    store = Store(client, app.config["REDIS_PREFIX"])
+    # The in-process store cannot be unreachable: no breaker for it.
+    pause = float(app.config["REDIS_BREAKER_SECONDS"]) if app.config.get("REDIS_URL") else 0.0
+    store = Store(client, app.config["REDIS_PREFIX"], breaker_seconds=pause)
     app.extensions["store"] = store
     return store
 
