@@ -57,3 +57,6 @@ def revision_cmd(message: str, autogenerate: bool) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    from .synthetic import seed_synthetic_cmd
+
+    app.cli.add_command(seed_synthetic_cmd)
