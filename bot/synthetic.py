@@ -38,6 +38,7 @@ class CitySize:
     meetings_per_branch: int = 24  # over the past year
     attendance: int = 1_000_000
     upcoming_per_branch: int = 0  # meetings in the next 30 days (the scheduler's work)
+    live_per_branch: int = 0  # meetings under way now (started 5 minutes ago): check-in is open
 
 
 @dataclass
@@ -45,7 +46,9 @@ class SeedResult:
     root_committee_id: int
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    member_openids: list[str] = field(default_factory=list)  # the first few, for load generators
+    first_member_id: int = 0  # members are first_member_id … first_member_id + members - 1
+    openid_prefix: str = ""  # a member's openid is openid_prefix + str(id)
+    live_scenes: list[str] = field(default_factory=list)  # check-in scenes of the meetings under way
 
 
 def _name(i: int) -> str:
@@ -177,6 +180,7 @@ def seed_city(engine: Engine, size: CitySize, now: datetime, *, tag: str = "syn"
         year_ago = now - timedelta(days=365)
         n_past = size.meetings_per_branch
         n_next = size.upcoming_per_branch
+        live: list[str] = []
 
         def meetings() -> Iterator[tuple[Any, ...]]:
             mid = mt0
@@ -190,6 +194,12 @@ def seed_city(engine: Engine, size: CitySize, now: datetime, *, tag: str = "syn"
                     start = now + timedelta(hours=1 + (k * 30 * 24 // max(n_next, 1)) + i % 24)
                     yield (mid, bid, MEETING_CYCLE[k % len(MEETING_CYCLE)], f"{tag}会议{mid}", "党员活动室",
                            start, start + timedelta(hours=2), "scheduled", 1, f"{tag}{mid}", now, now)
+                    mid += 1
+                for _k in range(size.live_per_branch):
+                    start = now - timedelta(minutes=5)
+                    live.append(f"{tag}{mid}")
+                    yield (mid, bid, "general_meeting", f"{tag}会议{mid}", "党员活动室", start,
+                           start + timedelta(hours=2), "scheduled", 1, f"{tag}{mid}", now, now)
                     mid += 1
 
         counts["meeting"] = w.write(tables["meeting"], ("id", "branch_id", "type", "topic", "place", "starts_at",
@@ -215,13 +225,12 @@ def seed_city(engine: Engine, size: CitySize, now: datetime, *, tag: str = "syn"
                         yield (aid, mid, member_id, start + timedelta(minutes=j % 20), j % 20 > 14, "scan")
                         aid += 1
                     mid += 1
-                mid += n_next
+                mid += n_next + size.live_per_branch
 
         counts["attendance"] = w.write(tables["attendance"], ("id", "meeting_id", "member_id", "checked_in_at",
                                                               "late", "channel"), attendance())
         w.fix_sequences(tables.values())
-    openids = [f"{tag}_o_{first_member[i]}" for i in range(min(size.branches, 50))]
-    return SeedResult(root, counts, time.perf_counter() - started, openids)
+    return SeedResult(root, counts, time.perf_counter() - started, m0, f"{tag}_o_", live)
 
 
 def count_rows(engine: Engine, tables: Iterable[str] = ("branch", "member", "meeting", "attendance")) -> dict[str, int]:
@@ -238,14 +247,16 @@ def count_rows(engine: Engine, tables: Iterable[str] = ("branch", "member", "mee
               help="meetings each branch held over the past year")
 @click.option("--attendance", default=CitySize.attendance, show_default=True, help="attendance rows in all")
 @click.option("--upcoming-per-branch", default=0, show_default=True, help="meetings in the next 30 days")
+@click.option("--live-per-branch", default=0, show_default=True, help="meetings under way now")
 @click.option("--tag", default="syn", show_default=True, help="prefix of names, openids and scenes")
 @with_appcontext
 def seed_synthetic_cmd(committees: int, branches: int, members: int, meetings_per_branch: int, attendance: int,
-                       upcoming_per_branch: int, tag: str) -> None:
+                       upcoming_per_branch: int, live_per_branch: int, tag: str) -> None:
     """Write a synthetic city (bulk inserts) for benchmarks; never use on a production database."""
     if current_app.config["APP_MODE"] == "production":
         raise click.ClickException("seed-synthetic refuses to run with APP_MODE=production")
-    size = CitySize(committees, branches, members, meetings_per_branch, attendance, upcoming_per_branch)
+    size = CitySize(committees, branches, members, meetings_per_branch, attendance, upcoming_per_branch,
+                    live_per_branch)
     try:
         result = seed_city(current_app.extensions["db"].engine, size, datetime.now(UTC), tag=tag)
     except ValueError as exc:
