@@ -291,6 +291,10 @@ def _render_reply(reply: Any, msg: Any) -> str:
         return "success"
     if isinstance(reply, str):
         reply = TextReply(message=msg, content=truncate_utf8(reply, MAX_TEXT_REPLY_BYTES))
+    if isinstance(reply, TextReply):
+        # wechatpy writes the text inside one CDATA section: a "]]>" in it (an echoed message) would end it
+        # early and make the reply invalid XML. Split the section there; the reader sees the same text.
+        reply.content = reply.content.replace("]]>", "]]]]><![CDATA[>")
     rendered: str = create_reply(reply, message=msg, render=True)
     return rendered
 
