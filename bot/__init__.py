@@ -41,6 +41,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli, webhook
 
     app.register_blueprint(webhook.bp)
+    from . import meetings_web
+
+    app.register_blueprint(meetings_web.bp)
     cli.register(app)
 
     if app.config["APP_MODE"] in ("demo", "development"):

@@ -57,6 +57,9 @@ def revision_cmd(message: str, autogenerate: bool) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    from . import meetings_cli
+
+    meetings_cli.register(app)
     from .synthetic import seed_synthetic_cmd
 
     app.cli.add_command(seed_synthetic_cmd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,18 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 64 * 1024,
     # Where fetched media (minutes photos) are kept; None: instance/media.
     "MEDIA_DIR": None,
+    # 三会一课 (meetings work): check-in window and rotating QR, in minutes / seconds.
+    "CHECKIN_OPENS_BEFORE": 30,  # the check-in window opens this many minutes before the start
+    "CHECKIN_LATE_AFTER": 10,  # a check-in this many minutes after the start is marked late
+    "QR_ROTATE_SECONDS": 15,  # the projector QR shows a new token this often
+    "QR_TOKEN_TTL": 30,  # and each token is accepted this long after it was shown
+    "MEETING_DEFAULT_MINUTES": 120,  # a meeting scheduled by chat lasts this long
+    # Required meetings per branch kind: type -> period (month|quarter|year). JSON in MEETING_RULES_JSON.
+    "MEETING_RULES": None,  # None: DEFAULT_MEETING_RULES
+    "MEETING_RULES_JSON": None,
+    # Where the check-in pages are reached from phones (QR links); None: the request's own host.
+    "PUBLIC_BASE_URL": None,
+    "WECHAT_OAUTH_AUTHORIZE_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
 }
 
 INT_SETTINGS = ("WECHAT_MAX_CLOCK_SKEW", "DEDUPE_TTL", "CONVERSATION_TTL", "MAX_BODY_BYTES")
@@ -76,6 +89,7 @@ def _coerce(cfg: dict[str, Any]) -> None:
         cfg["DATABASE_URL"] = normalize_db_url(str(cfg["DATABASE_URL"]))
     if not str(cfg["WECHAT_API_BASE"]).endswith("/"):
         cfg["WECHAT_API_BASE"] = str(cfg["WECHAT_API_BASE"]) + "/"
+    _coerce_meeting_settings(cfg)
 
 
 def normalize_db_url(url: str) -> str:
@@ -120,3 +134,77 @@ def check_aes_key(key: str) -> None:
         raise ConfigError("WECHAT_AES_KEY is not valid base64") from exc
     if len(raw) != 32:
         raise ConfigError("WECHAT_AES_KEY does not decode to 32 bytes")
+
+
+# -- meetings (三会一课) settings ----------------------------------------------------------------
+MEETING_TYPES = ("general_meeting", "committee_meeting", "group_meeting", "party_lecture", "theme_day",
+                 "life_meeting", "member_appraisal")
+PERIODS = ("month", "quarter", "year")
+# From DOMAIN.md (中国共产党支部工作条例（试行）and local rules); functional branches hold study meetings only.
+DEFAULT_MEETING_RULES: dict[str, dict[str, str]] = {
+    "full": {
+        "general_meeting": "quarter",
+        "committee_meeting": "month",
+        "group_meeting": "month",
+        "party_lecture": "quarter",
+        "theme_day": "month",
+        "life_meeting": "year",
+        "member_appraisal": "year",
+    },
+    "functional": {
+        "party_lecture": "quarter",
+        "theme_day": "month",
+        "group_meeting": "month",
+    },
+}
+MEETING_INT_SETTINGS = ("CHECKIN_OPENS_BEFORE", "CHECKIN_LATE_AFTER", "QR_ROTATE_SECONDS", "QR_TOKEN_TTL",
+                        "MEETING_DEFAULT_MINUTES")
+
+
+def _coerce_meeting_settings(cfg: dict[str, Any]) -> None:
+    for key in MEETING_INT_SETTINGS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
+        if cfg[key] < 0:
+            raise ConfigError(f"{key} must not be negative, got {cfg[key]}")
+    if cfg["QR_ROTATE_SECONDS"] < 1:
+        raise ConfigError("QR_ROTATE_SECONDS must be at least 1")
+    if cfg["QR_TOKEN_TTL"] < cfg["QR_ROTATE_SECONDS"]:
+        raise ConfigError("QR_TOKEN_TTL must be at least QR_ROTATE_SECONDS, or a shown code would be refused")
+    rules: Any = cfg.get("MEETING_RULES")
+    if cfg.get("MEETING_RULES_JSON"):
+        rules = cfg["MEETING_RULES_JSON"]
+    if isinstance(rules, str):
+        try:
+            rules = json.loads(rules)
+        except ValueError as exc:
+            raise ConfigError(f"MEETING_RULES_JSON is not valid JSON: {exc}") from exc
+    if rules is None:
+        rules = DEFAULT_MEETING_RULES
+    cfg["MEETING_RULES"] = check_meeting_rules(rules)
+
+
+def check_meeting_rules(rules: Any) -> dict[str, dict[str, str]]:
+    """{"full": {type: period}, "functional": {...}}: both kinds, known types, known periods."""
+    if not isinstance(rules, Mapping):
+        raise ConfigError('MEETING_RULES must map branch kinds to rules, e.g. {"full": {"theme_day": "month"}}')
+    out: dict[str, dict[str, str]] = {}
+    for kind in ("full", "functional"):
+        per_kind = rules.get(kind)
+        if not isinstance(per_kind, Mapping):
+            raise ConfigError(f"MEETING_RULES lacks the rules for branch kind {kind!r}")
+        out[kind] = {}
+        for mtype, period in per_kind.items():
+            if mtype not in MEETING_TYPES:
+                raise ConfigError(f"MEETING_RULES[{kind!r}]: unknown meeting type {mtype!r} "
+                                  f"(known: {', '.join(MEETING_TYPES)})")
+            if period not in PERIODS:
+                raise ConfigError(f"MEETING_RULES[{kind!r}][{mtype!r}]: period must be one of "
+                                  f"{', '.join(PERIODS)}, got {period!r}")
+            out[kind][str(mtype)] = str(period)
+    unknown = set(rules) - {"full", "functional"}
+    if unknown:
+        raise ConfigError(f"MEETING_RULES: unknown branch kinds {sorted(unknown)}")
+    return out

@@ -84,3 +84,29 @@ def meeting(db: Session, branch_id: int, starts_at: datetime, **kw: Any) -> Meet
     db.add(obj)
     db.commit()
     return obj
+
+
+# -- meetings work -------------------------------------------------------------------------------
+def committee_member(db: Session, branch_id: int, **kw: Any) -> Member:
+    """A 支委 with the committee_member role on the branch."""
+    kw.setdefault("is_committee_member", True)
+    return member(db, branch_id, roles=(("committee_member", "branch", branch_id),), **kw)
+
+
+def mobile_registration(db: Session, member_id: int, host_branch_id: int) -> Any:
+    from bot.models import MobileRegistration
+
+    obj = MobileRegistration(member_id=member_id, host_branch_id=host_branch_id)
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def attendance(db: Session, meeting_id: int, member_id: int, at: datetime, **kw: Any) -> Any:
+    from bot.models import Attendance
+
+    kw.setdefault("channel", "scan")
+    obj = Attendance(meeting_id=meeting_id, member_id=member_id, checked_in_at=at, **kw)
+    db.add(obj)
+    db.commit()
+    return obj

@@ -33,7 +33,11 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_meeting_status_starts", "status", "starts_at"),)
+    __table_args__ = (
+        Index("ix_meeting_status_starts", "status", "starts_at"),
+        # The compliance engine and 会议 read a branch's meetings by time.
+        Index("ix_meeting_branch_starts", "branch_id", "starts_at"),
+    )
 
 
 class Attendance(Base):

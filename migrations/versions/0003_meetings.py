@@ -1,4 +1,4 @@
-"""meetings: schema changes of the meetings work (empty until that work needs one)
+"""meetings: an index for reading a branch's meetings by time
 
 Revision ID: 0003
 Revises: 0002
@@ -19,8 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # The compliance engine and 会议 read a branch's meetings by time.
+    op.create_index("ix_meeting_branch_starts", "meeting", ["branch_id", "starts_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_meeting_branch_starts", table_name="meeting")

@@ -1,0 +1,47 @@
+"""`flask --app bot attendance MEETING_ID [--json]` and `flask --app bot minutes-fetch`: meetings commands."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+from flask import Flask, current_app
+
+from . import clock
+from .db import get_db
+from .services import attendance, meetings, minutes
+from .services.errors import ServiceError
+
+
+@click.command("attendance")
+@click.argument("meeting_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def attendance_cmd(meeting_id: int, as_json: bool) -> None:
+    """应到/实到/请假/缺席/迟到 and the quorum of one meeting (the same figures as 签到情况)."""
+    with get_db().Session() as session:
+        try:
+            meeting = meetings.get_meeting(session, meeting_id)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        summary = attendance.summarize(session, meeting, clock.now())
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(attendance.summary_text(summary, current_app.config))
+
+
+@click.command("minutes-fetch")
+@click.option("--limit", default=50, show_default=True)
+def minutes_fetch_cmd(limit: int) -> None:
+    """Fetch minutes photos whose download from WeChat failed earlier."""
+    from .wechat import get_client
+
+    media_dir = current_app.config.get("MEDIA_DIR") or os.path.join(current_app.instance_path, "media")
+    fetched = minutes.fetch_missing(minutes.MediaFetch(get_db().Session, get_client(), str(media_dir)), limit)
+    click.echo(f"fetched {fetched}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(attendance_cmd)
+    app.cli.add_command(minutes_fetch_cmd)

@@ -1,0 +1,179 @@
+"""Check-in: the one function every door calls (official-account scan, rotating QR page, mini-program, 代签).
+
+Rules: members of the meeting's branch (of its group for a 小组会, 支委 for a 支委会), or 流动党员 registered
+with the branch; the window opens CHECKIN_OPENS_BEFORE minutes before the start and closes at the end;
+after start + CHECKIN_LATE_AFTER minutes the check-in is late. A second scan is a friendly "已签到",
+never a second record: the unique (meeting, member) constraint holds even when two scans race, and a
+retry of the same WeChat message (same source_key) gets the same success reply, with or without Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import messages as M
+from ..models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
+from . import authz
+from .authz import Action
+from .errors import Conflict, NotFound, PermissionDenied
+from .meetings import fmt_stamp, tz_of
+
+CHANNELS = ("scan", "rotating", "manual", "miniprogram")
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    attendance_id: int
+    member_id: int
+    member_name: str
+    checked_in_at: datetime
+    late: bool
+    created: bool  # False: the member had already checked in (a second scan or a retry)
+    message: str  # what the member (or the secretary, for 代签) reads
+
+
+def window(meeting: Meeting, settings: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    """When check-in opens and closes."""
+    return meeting.starts_at - timedelta(minutes=int(settings["CHECKIN_OPENS_BEFORE"])), meeting.ends_at
+
+
+def is_late(meeting: Meeting, at: datetime, settings: Mapping[str, Any]) -> bool:
+    return at > meeting.starts_at + timedelta(minutes=int(settings["CHECKIN_LATE_AFTER"]))
+
+
+def meeting_by_scene(session: Session, scene: str) -> Meeting:
+    """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_)."""
+    meeting = session.scalar(select(Meeting).where(Meeting.checkin_scene == scene[:64]))
+    if meeting is None or meeting.status == "deleted":
+        raise NotFound(M.CHK_SCENE_UNKNOWN)
+    return meeting
+
+
+def eligibility_problem(session: Session, meeting: Meeting, member: Member) -> str | None:
+    """Why `member` may not check in to `meeting`, or None if they may."""
+    if member.branch_id == meeting.branch_id:
+        if meeting.type == "group_meeting" and meeting.group_id is not None and member.group_id != meeting.group_id:
+            group = session.get(PartyGroup, meeting.group_id)
+            return M.CHK_NOT_GROUP.format(group=group.name if group else "该党小组")
+        if meeting.type == "committee_meeting" and not member.is_committee_member:
+            return M.CHK_NOT_COMMITTEE
+        return None
+    if meeting.type not in ("group_meeting", "committee_meeting"):
+        registered = session.scalar(select(MobileRegistration.id).where(
+            MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == meeting.branch_id))
+        if registered is not None:
+            return None
+    branch = session.get(Branch, meeting.branch_id)
+    return M.CHK_NOT_MEMBER.format(branch=branch.name if branch else "本支部")
+
+
+def _existing(session: Session, meeting: Meeting, member: Member) -> Attendance | None:
+    return session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
+                                                   Attendance.member_id == member.id))
+
+
+def _success_text(att: Attendance, member: Member, settings: Mapping[str, Any], manual: bool) -> str:
+    at = fmt_stamp(att.checked_in_at, settings)
+    if manual:
+        return M.CHK_MANUAL_OK.format(name=member.name, at=at)
+    return (M.CHK_OK_LATE if att.late else M.CHK_OK).format(name=member.name, at=at)
+
+
+def _result(att: Attendance, member: Member, created: bool, message: str) -> CheckinResult:
+    return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, created, message)
+
+
+def _repeat(att: Attendance, member: Member, settings: Mapping[str, Any], source_key: str | None,
+            manual: bool) -> CheckinResult:
+    if source_key and att.source_key == source_key:  # WeChat retried the same message: the same reply
+        return _result(att, member, False, _success_text(att, member, settings, manual))
+    at = fmt_stamp(att.checked_in_at, settings)
+    text = (M.CHK_ALREADY_OTHER if manual else M.CHK_ALREADY).format(name=member.name, at=at)
+    return _result(att, member, False, text)
+
+
+def check_in(session: Session, *, meeting: Meeting | None, member: Member | None, now: datetime, channel: str,
+             settings: Mapping[str, Any], entered_by: Member | None = None,
+             source_key: str | None = None) -> CheckinResult:
+    """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown check-in channel {channel!r}")
+    if meeting is None or meeting.status == "deleted":
+        raise NotFound(M.CHK_SCENE_UNKNOWN)
+    if meeting.status == "cancelled":
+        raise Conflict(M.CHK_CANCELLED)
+    manual = entered_by is not None
+    if manual:
+        authz.require(session, entered_by, Action.CHECKIN_OTHERS, meeting)
+    if member is None:
+        raise PermissionDenied(M.CHK_UNBOUND)
+    if not member.active:
+        raise PermissionDenied(M.CHK_INACTIVE)
+    problem = eligibility_problem(session, meeting, member)
+    if problem:
+        raise PermissionDenied(problem)
+    existing = _existing(session, meeting, member)
+    if existing is not None:
+        return _repeat(existing, member, settings, source_key, manual)
+    opens, closes = window(meeting, settings)
+    local = tz_of(settings)
+    if now < opens:
+        raise Conflict(M.CHK_TOO_EARLY.format(start=meeting.starts_at.astimezone(local).strftime("%m月%d日 %H:%M"),
+                                              opens=opens.astimezone(local).strftime("%H:%M")))
+    if now > closes:
+        raise Conflict(M.CHK_CLOSED.format(end=closes.astimezone(local).strftime("%m月%d日 %H:%M")))
+    att = Attendance(meeting_id=meeting.id, member_id=member.id, checked_in_at=now,
+                     late=is_late(meeting, now, settings), channel=channel,
+                     entered_by_id=entered_by.id if entered_by else None, source_key=(source_key or None))
+    try:
+        with session.begin_nested():  # a concurrent scan of the same member loses here, not the whole action
+            session.add(att)
+    except IntegrityError:
+        existing = _existing(session, meeting, member)
+        if existing is None:
+            raise
+        return _repeat(existing, member, settings, source_key, manual)
+    return _result(att, member, True, _success_text(att, member, settings, manual))
+
+
+def sign_out(session: Session, *, meeting: Meeting, member: Member | None, now: datetime,
+             settings: Mapping[str, Any]) -> str:
+    """Optional sign-out (签退): stamps the member's attendance; a repeat keeps the first time."""
+    if member is None:
+        raise PermissionDenied(M.CHK_UNBOUND)
+    att = _existing(session, meeting, member)
+    if att is None:
+        raise Conflict(M.CHK_NOT_CHECKED_IN)
+    if att.signed_out_at is None:
+        att.signed_out_at = now
+        session.flush()
+    return M.CHK_SIGNED_OUT.format(name=member.name, at=fmt_stamp(att.signed_out_at, settings))
+
+
+def open_meetings_for(session: Session, member: Member, now: datetime, settings: Mapping[str, Any]) -> list[Meeting]:
+    """Meetings of the member's branch whose check-in window is open now (for 签退 and 代签)."""
+    if member.branch_id is None:
+        return []
+    before = timedelta(minutes=int(settings["CHECKIN_OPENS_BEFORE"]))
+    return list(session.scalars(select(Meeting).where(
+        Meeting.branch_id == member.branch_id, Meeting.status == "scheduled",
+        Meeting.starts_at <= now + before,
+        Meeting.ends_at >= now).order_by(Meeting.starts_at)))
+
+
+def find_member_by_name(session: Session, branch_id: int, name: str) -> Member:
+    """A member of the branch by name, for 代签."""
+    found = list(session.scalars(select(Member).where(Member.branch_id == branch_id, Member.name == name,
+                                                      Member.active.is_(True))))
+    if not found:
+        raise NotFound(M.CHK_MANUAL_NOBODY.format(name=name))
+    if len(found) > 1:
+        raise Conflict(M.CHK_MANUAL_MANY.format(name=name))
+    return found[0]
