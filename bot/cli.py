@@ -60,6 +60,9 @@ def register(app: Flask) -> None:
     from . import meetings_cli
 
     meetings_cli.register(app)
+    from . import org_cli
+
+    org_cli.register(app)
     from .synthetic import seed_synthetic_cmd
 
     app.cli.add_command(seed_synthetic_cmd)

@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 64 * 1024,
     # Where fetched media (minutes photos) are kept; None: instance/media.
     "MEDIA_DIR": None,
+    # Binding codes (邀请/绑定): lifetime, and wrong tries per openid that lock binding for a while.
+    "BIND_CODE_TTL_HOURS": 72,
+    "BIND_MAX_FAILURES": 5,
+    "BIND_FAILURE_WINDOW": 600,
+    "BIND_LOCK_SECONDS": 3600,
     # 三会一课 (meetings work): check-in window and rotating QR, in minutes / seconds.
     "CHECKIN_OPENS_BEFORE": 30,  # the check-in window opens this many minutes before the start
     "CHECKIN_LATE_AFTER": 10,  # a check-in this many minutes after the start is marked late
@@ -52,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_OAUTH_AUTHORIZE_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
 }
 
-INT_SETTINGS = ("WECHAT_MAX_CLOCK_SKEW", "DEDUPE_TTL", "CONVERSATION_TTL", "MAX_BODY_BYTES")
+INT_SETTINGS: tuple[str, ...] = ("WECHAT_MAX_CLOCK_SKEW", "DEDUPE_TTL", "CONVERSATION_TTL", "MAX_BODY_BYTES")
+INT_SETTINGS += ("BIND_CODE_TTL_HOURS", "BIND_MAX_FAILURES", "BIND_FAILURE_WINDOW", "BIND_LOCK_SECONDS")
 FLOAT_SETTINGS = ("REDIS_SOCKET_TIMEOUT", "REDIS_BREAKER_SECONDS")
 MODES = ("production", "development", "demo", "test")
 

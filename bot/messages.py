@@ -126,3 +126,127 @@ CMP_LINE_MISSING = "✗ {type}（{period}，应 {required} 次）：还差 {miss
 CMP_UNQUORATE = "  · {when} 的{type}到会 {present}/{base} 人，未过半数，不计入"
 CMP_ALL_DONE = "本期规定的会议都已完成。"
 CMP_TODO = "还差：{items}。回复安排会议即可，例如：下周三晚上7点半开支委会，地点三楼会议室"
+
+# -- organization, members, binding, roster (org work) ---------------------------------------------
+ROLE_LABELS = {
+    "member": "党员",
+    "secretary": "支部书记",
+    "committee_member": "支委",
+    "liaison": "党建工作联络员",
+    "instructor": "党建指导员",
+    "admin": "党委管理员",
+}
+STATUS_LABELS = {"full": "正式党员", "probationary": "预备党员"}
+LEVEL_LABELS = {"party_committee": "党委", "general_branch": "党总支", "branch": "党支部"}
+FORMATION_LABELS = {"single": "单独组建", "joint": "联合组建", "attached": "挂靠组建"}
+KIND_LABELS = {"full": "建制型", "functional": "功能性"}
+ORG_TYPE_LABELS = {"social_group": "社会团体", "private_nonenterprise": "民办非企业单位", "foundation": "基金会"}
+COMMITTEE_KIND_LABELS = {"comprehensive": "综合党委", "industry": "行业党委", "two_new": "“两新”工委"}
+
+CREDIT_CODE_LENGTH = "统一社会信用代码应为 18 位，这里是 {n} 位。"
+CREDIT_CODE_CHARS = "统一社会信用代码含有不允许的字符：{chars}（不使用 I、O、Z、S、V）。"
+CREDIT_CODE_CHECK = "统一社会信用代码校验位不正确，请核对是否抄错。"
+CREDIT_CODE_CATEGORY = "统一社会信用代码第 2 位（机构类别）与组织类型“{type}”不符。"
+CREDIT_CODE_TAKEN = "统一社会信用代码 {code} 已登记。"
+ORG_TYPE_UNKNOWN = "未知的社会组织类型：{value}。"
+ORG_BRANCH_OTHER_COMMITTEE = "该党组织不属于这个党委，不能覆盖这个社会组织。"
+
+BRANCH_NOT_FOUND = "没有找到 ID 为 {id} 的党组织。"
+COMMITTEE_NOT_FOUND = "没有找到 ID 为 {id} 的党委。"
+MEMBER_ID_NOT_FOUND = "没有找到编号为 {id} 的党员。"
+MEMBER_NAME_NOT_FOUND = "没有找到名叫“{name}”的党员，请核对姓名，或先导入支部花名册。"
+MEMBER_INACTIVE = "{name} 的党员信息已停用，不能邀请绑定。"
+NEED_BINDING = "请先绑定党员身份：向支部书记索取六位绑定码，然后回复：绑定 123456"
+NO_BRANCH = "您目前不属于任何党支部。"
+
+INVITE_USAGE = "请写明要邀请的党员，例如：邀请 张三"
+INVITE_AMBIGUOUS = "有多位党员叫“{name}”，请回复编号，例如“邀请 #编号”：\n{choices}"
+INVITE_CHOICE_LINE = "#{id} {name}（{branch}，{phone}）"
+INVITE_DONE = (
+    "已为 {name} 生成绑定码：{code}\n"
+    "有效期至 {expires}（72 小时）。\n"
+    "请转告本人在公众号回复：绑定 {code}"
+)
+INVITE_REBIND_NOTE = "（{name} 已绑定微信；使用新绑定码后将改绑到新的微信号，原绑定随即失效。）"
+
+BIND_FORMAT = "绑定码是 6 位数字，请这样回复：绑定 123456"
+BIND_WRONG = "绑定码不正确，请核对后重试。"
+BIND_USED = "这个绑定码已经使用过了。如需重新绑定，请联系支部书记重新邀请。"
+BIND_EXPIRED = "这个绑定码已过期（有效期 72 小时），请联系支部书记重新邀请。"
+BIND_REVOKED = "这个绑定码已失效（支部书记已重新发放），请使用最新的绑定码。"
+BIND_TRIES_LEFT = "还可以再试 {n} 次。"
+BIND_LOCKED_NOW = "已连续输错 {n} 次，绑定功能暂停 {minutes} 分钟。"
+BIND_LOCKED = "输错次数过多，绑定功能已暂停，请 {minutes} 分钟后再试。"
+BIND_UNAVAILABLE = "绑定服务暂时不可用，请稍后再试。"
+BIND_OPENID_TAKEN = "这个微信号已绑定为党员 {name}，一个微信号只能绑定一名党员。如有疑问请联系支部书记。"
+BIND_RACE = "绑定没有成功，请稍后再试一次。"
+BIND_DONE = "绑定成功！{name}，您好，欢迎使用支部通（{branch}）。\n回复“帮助”查看可用功能，回复“我的”查看本人信息。"
+BIND_ALREADY = "您已绑定为党员 {name}，无需重复绑定。"
+
+MINE = (
+    "【我的信息】\n"
+    "姓名：{name}\n"
+    "手机号：{phone}\n"
+    "党员状态：{status}\n"
+    "入党日期：{joined}\n"
+    "所在党组织：{branch}\n"
+    "所在党小组：{group}\n"
+    "所在单位：{org}\n"
+    "职务：{title}\n"
+    "角色：{roles}"
+)
+MINE_MOBILE = "流动党员，另在以下党组织登记：{hosts}"
+MEMBER_CARD = (
+    "【党员信息】#{id}\n"
+    "姓名：{name}\n"
+    "手机号：{phone}\n"
+    "党员状态：{status}\n"
+    "入党日期：{joined}\n"
+    "所在党组织：{branch}\n"
+    "所在党小组：{group}\n"
+    "职务：{title}\n"
+    "微信绑定：{bound}"
+)
+MEMBER_USAGE = "请写明党员姓名，例如：党员 张三"
+BRANCH_CARD = (
+    "【{name}】#{id}\n"
+    "上级党委：{committee}\n"
+    "类型：{level} · {formation} · {kind}\n"
+    "书记：{secretaries}\n"
+    "党员：正式 {full} 名，预备 {probationary} 名；已绑定微信 {bound} 名\n"
+    "党小组：{groups}\n"
+    "覆盖的社会组织：{orgs}"
+)
+BRANCH_SUBS = "下属党组织：{subs}"
+BRANCH_UNBOUND = "未绑定微信：{names}"
+BRANCH_BELOW_MIN = "⚠ 正式党员不足 3 名，不具备单独组建建制型党支部的条件，请考虑联合组建或改设功能性党支部。"
+BRANCH_PICK = "您可以查看以下党组织，请回复“支部 编号”：\n{lines}"
+BRANCH_LINE = "#{id} {name}"
+COVERAGE_CARD = (
+    "【{name} 覆盖情况】\n"
+    "社会组织：{orgs} 个\n"
+    "党组织：{branches} 个（单独组建 {single}，联合组建 {joint}，挂靠组建 {attached}）\n"
+    "单独组建率：{single_rate}（{with_own}/{orgs}）\n"
+    "覆盖率：{coverage_rate}（{covered}/{orgs}，含党组织、联络员或指导员）"
+)
+COVERAGE_BELOW = "正式党员不足 3 名的建制型党组织：{items}"
+COVERAGE_UNCOVERED = "尚未覆盖：{names}"
+NONE = "无"
+
+ROSTER_HEADERS_MISSING = "花名册缺少必需的列：{names}（请在表头写明）。"
+ROSTER_UNREADABLE = "无法读取花名册文件：{reason}"
+ROSTER_EMPTY = "花名册中没有党员数据。"
+ROSTER_ROW = "第 {row} 行：{reason}"
+ROSTER_INVALID = "花名册有 {n} 行有误，未导入任何数据："
+ROSTER_NAME_MISSING = "缺少姓名"
+ROSTER_NAME_TOO_LONG = "姓名过长（最多 50 字）"
+ROSTER_PHONE_MISSING = "缺少手机号"
+ROSTER_PHONE_BAD = "手机号“{value}”格式不正确（应为 11 位手机号码）"
+ROSTER_STATUS_BAD = "党员状态“{value}”无法识别（应为 正式党员 或 预备党员）"
+ROSTER_DATE_BAD = "入党日期“{value}”无法识别（例如 2015-07-01）"
+ROSTER_DATE_FUTURE = "入党日期 {value} 晚于今天"
+ROSTER_DUPLICATE = "与第 {row} 行是同一人（手机号 {phone} 重复）"
+ROSTER_OTHER_BRANCH = "手机号 {phone} 已登记在“{branch}”（{name}），同一人不能重复登记"
+ROSTER_ORG_UNKNOWN = "所在单位“{value}”不是本支部覆盖的社会组织"
+ROSTER_TEXT_TOO_LONG = "{field}过长（最多 {n} 字）"
+ROSTER_DONE = "花名册导入完成：新增 {created} 人，更新 {updated} 人，未变 {unchanged} 人，新建党小组 {groups} 个。"

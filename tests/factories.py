@@ -67,12 +67,25 @@ def admin(db: Session, committee_id: int, **kw: Any) -> Member:
 def social_org(db: Session, committee_id: int, branch_id: int | None = None, **kw: Any) -> SocialOrg:
     n = _n()
     kw.setdefault("name", f"测试协会{n}")
-    kw.setdefault("credit_code", f"51{n:016d}"[:18])
+    kw.setdefault("credit_code", valid_credit_code(n))
     kw.setdefault("org_type", "social_group")
     obj = SocialOrg(committee_id=committee_id, branch_id=branch_id, **kw)
     db.add(obj)
     db.commit()
     return obj
+
+
+def valid_credit_code(n: int, category: str = "1") -> str:
+    """A 统一社会信用代码 with a correct check character (GB 32100-2015)."""
+    from bot.services.org import credit_code_check_char
+
+    first17 = f"5{category}339901MJ{n:07d}"
+    return first17 + credit_code_check_char(first17)
+
+
+def instructor(db: Session, org_id: int, **kw: Any) -> Member:
+    """A 党建指导员 assigned to one organization (committee staff: no branch)."""
+    return member(db, None, roles=(("instructor", "organization", org_id),), **kw)
 
 
 def meeting(db: Session, branch_id: int, starts_at: datetime, **kw: Any) -> Meeting:

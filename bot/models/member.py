@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -22,6 +22,8 @@ class Member(Base):
     joined_on: Mapped[date | None]
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("party_group.id"), index=True)
+    # The social organization the member works in (所在单位), e.g. one of a 联合支部's associations.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("social_org.id"), index=True)
     # 支委 of the branch: counts for the 支委会 quorum.
     is_committee_member: Mapped[bool] = mapped_column(default=False)
     title: Mapped[str] = mapped_column(String(50), default="")  # 职务 as written on the roster
@@ -71,4 +73,18 @@ class BindCode(Base):
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    used_by_openid: Mapped[str | None] = mapped_column(String(64))
+    # Set when a newer invitation for the same member replaces this one, or an expired code is retired.
+    revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # At most one live code with a given value: the database, not luck, keeps 6 digits unambiguous.
+    __table_args__ = (
+        Index(
+            "uq_bind_code_live",
+            "code",
+            unique=True,
+            sqlite_where=text("used_at IS NULL AND revoked_at IS NULL"),
+            postgresql_where=text("used_at IS NULL AND revoked_at IS NULL"),
+        ),
+    )

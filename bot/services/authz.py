@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ class Action(StrEnum):
     VIEW_ATTENDANCE = "view_attendance"
     VIEW_COMPLIANCE = "view_compliance"
     IMPORT_ROSTER = "import_roster"
+    EXPORT_ROSTER = "export_roster"  # with full phone numbers: personal data leaves the system
     VIEW_COMMITTEE = "view_committee"
 
 
@@ -56,6 +58,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.VIEW_ATTENDANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
     Action.VIEW_COMPLIANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
     Action.IMPORT_ROSTER: frozenset({"secretary", "admin"}),
+    Action.EXPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.VIEW_COMMITTEE: frozenset({"admin"}),
 }
 READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE}
@@ -142,11 +145,10 @@ def can(session: Session, actor: Member | None, action: Action, target: Target) 
 def require(session: Session, actor: Member | None, action: Action, target: Target) -> None:
     """Raise PermissionDenied (and log it) unless `actor` may take `action` on `target`."""
     if not can(session, actor, action, target):
-        log.warning(
-            "denied: member=%s action=%s target=%s#%s",
-            actor.id if actor else None,
-            action.value,
-            type(target).__name__,
-            getattr(target, "id", None),
-        )
-        raise PermissionDenied("你没有权限进行此操作。如需开通，请联系支部书记或上级党委。")
+        deny(actor, action, f"{type(target).__name__}#{getattr(target, 'id', None)}")
+
+
+def deny(actor: Member | None, action: Action, what: str) -> NoReturn:
+    """Log a refusal and raise PermissionDenied; for callers that found nothing they may act on."""
+    log.warning("denied: member=%s action=%s target=%s", actor.id if actor else None, action.value, what)
+    raise PermissionDenied("你没有权限进行此操作。如需开通，请联系支部书记或上级党委。")
