@@ -57,6 +57,9 @@ def revision_cmd(message: str, autogenerate: bool) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    from scheduler.cli import scheduler_command
+
+    app.cli.add_command(scheduler_command)
     from . import meetings_cli
 
     meetings_cli.register(app)

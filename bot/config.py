@@ -38,6 +38,30 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 64 * 1024,
     # Where fetched media (minutes photos) are kept; None: instance/media.
     "MEDIA_DIR": None,
+    # Scheduler and notifications (定时提醒与消息发送).
+    "MEETING_REMINDERS": "24,1",  # hours before a meeting that members are reminded
+    "QUIET_HOURS": "22:00-07:30",  # non-urgent notices wait until the end of this window ("" = none)
+    "HOLIDAY_COUNTRY": "CN",  # public holidays (the holidays package) also hold non-urgent notices ("" = none)
+    "MAX_SEND_ATTEMPTS": 5,
+    "SEND_BACKOFF": "60,300,1800,7200",  # seconds before retry n (the last repeats)
+    "SEND_LEASE": 120,  # seconds a dispatcher owns a claimed notice before another may take it
+    "DISPATCH_BATCH": 50,
+    "SWEEP_INTERVAL": 60,  # seconds between sweeps in `flask scheduler`
+    "DISPATCH_INTERVAL": 15,
+    "DAILY_REMINDER_TIME": "09:00",  # once-a-day reminders (leave, volunteer records) are written from then
+    "DIGEST_TIME": "mon 08:30",
+    "LEAVE_REMIND_AFTER": 60,  # minutes a leave request waits before the secretary is reminded
+    "COMPLIANCE_REMIND_DAY": 20,
+    "INACTIVE_DAYS": 30,
+    "CS_WINDOW_HOURS": 48,  # customer-service messages: this long after the member's last message
+    "CS_WINDOW_MAX": 5,  # and at most this many in one window
+    "TOKEN_REFRESH_MARGIN": 300,  # refresh the shared access_token this many seconds before it expires
+    # Template message ids per notice kind (official account); demo values. JSON in the environment.
+    "TEMPLATE_IDS": None,
+    "SUBSCRIBE_TEMPLATE_IDS": None,  # subscribe-message (订阅通知) template ids per kind
+    "SUBSCRIBE_SEND_PATH": "message/subscribe/bizsend",
+    # 年检 deadlines as MM-DD per registrar ("default" for the rest). JSON in the environment.
+    "INSPECTION_DEADLINES": None,
     # Binding codes (邀请/绑定): lifetime, and wrong tries per openid that lock binding for a while.
     "BIND_CODE_TTL_HOURS": 72,
     "BIND_MAX_FAILURES": 5,
@@ -95,6 +119,7 @@ def _coerce(cfg: dict[str, Any]) -> None:
         cfg["DATABASE_URL"] = normalize_db_url(str(cfg["DATABASE_URL"]))
     if not str(cfg["WECHAT_API_BASE"]).endswith("/"):
         cfg["WECHAT_API_BASE"] = str(cfg["WECHAT_API_BASE"]) + "/"
+    _coerce_scheduler_settings(cfg)
     _coerce_meeting_settings(cfg)
 
 
@@ -214,3 +239,98 @@ def check_meeting_rules(rules: Any) -> dict[str, dict[str, str]]:
     if unknown:
         raise ConfigError(f"MEETING_RULES: unknown branch kinds {sorted(unknown)}")
     return out
+
+
+# -- scheduler settings --------------------------------------------------------------------------
+DEFAULT_TEMPLATE_IDS: dict[str, str] = {  # demo values; the real ids come from the WeChat console
+    "meeting_reminder": "TPL_MEETING_REMINDER",
+    "minutes_reminder": "TPL_TODO",
+    "leave_pending": "TPL_TODO",
+    "compliance_gap": "TPL_TODO",
+    "branch_inactive": "TPL_TODO",
+    "review_due": "TPL_DEADLINE",
+    "rectification_due": "TPL_DEADLINE",
+    "rectification_overdue": "TPL_DEADLINE",
+    "inspection_due": "TPL_DEADLINE",
+    "volunteer_pending": "TPL_TODO",
+    "fallback": "TPL_TODO",
+    "digest": "TPL_REPORT",
+    "*": "TPL_NOTICE",  # any other kind (meeting published/changed, leave decided, …)
+}
+DEFAULT_INSPECTION_DEADLINES: dict[str, dict[str, str]] = {"default": {"supervisor": "03-31", "registrar": "05-31"}}
+SCHEDULER_INT_SETTINGS = ("MAX_SEND_ATTEMPTS", "SEND_LEASE", "DISPATCH_BATCH", "SWEEP_INTERVAL", "DISPATCH_INTERVAL",
+                          "LEAVE_REMIND_AFTER", "COMPLIANCE_REMIND_DAY", "INACTIVE_DAYS", "CS_WINDOW_HOURS",
+                          "CS_WINDOW_MAX", "TOKEN_REFRESH_MARGIN")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock_time(value: str, key: str) -> str:
+    hh, _, mm = value.strip().partition(":")
+    if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
+        raise ConfigError(f"{key}: {value!r} is not a time like 07:30")
+    return f"{int(hh):02d}:{int(mm):02d}"
+
+
+def _json_setting(cfg: dict[str, Any], key: str, default: Any) -> Any:
+    value = cfg.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"{key} is not valid JSON: {exc}") from exc
+    return value
+
+
+def _int_list(value: Any, key: str) -> list[int]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        out = [int(str(v).strip()) for v in items if str(v).strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be whole numbers separated by commas, got {value!r}") from exc
+    if not out or any(v <= 0 for v in out):
+        raise ConfigError(f"{key} must list positive numbers, got {value!r}")
+    return out
+
+
+def _coerce_scheduler_settings(cfg: dict[str, Any]) -> None:
+    for key in SCHEDULER_INT_SETTINGS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
+        if cfg[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+    if not 1 <= cfg["COMPLIANCE_REMIND_DAY"] <= 28:
+        raise ConfigError("COMPLIANCE_REMIND_DAY must be a day of the month from 1 to 28")
+    cfg["MEETING_REMINDERS"] = sorted(set(_int_list(cfg["MEETING_REMINDERS"], "MEETING_REMINDERS")), reverse=True)
+    cfg["SEND_BACKOFF"] = _int_list(cfg["SEND_BACKOFF"], "SEND_BACKOFF")
+    quiet = str(cfg["QUIET_HOURS"] or "").strip()
+    if quiet:
+        start, sep, end = quiet.partition("-")
+        if not sep:
+            raise ConfigError(f"QUIET_HOURS must look like 22:00-07:30, got {quiet!r}")
+        quiet = f"{_clock_time(start, 'QUIET_HOURS')}-{_clock_time(end, 'QUIET_HOURS')}"
+    cfg["QUIET_HOURS"] = quiet
+    cfg["DAILY_REMINDER_TIME"] = _clock_time(str(cfg["DAILY_REMINDER_TIME"]), "DAILY_REMINDER_TIME")
+    day, _, at = str(cfg["DIGEST_TIME"]).strip().lower().partition(" ")
+    if day not in WEEKDAYS:
+        raise ConfigError(f"DIGEST_TIME must look like 'mon 08:30', got {cfg['DIGEST_TIME']!r}")
+    cfg["DIGEST_TIME"] = f"{day} {_clock_time(at, 'DIGEST_TIME')}"
+    cfg["HOLIDAY_COUNTRY"] = str(cfg["HOLIDAY_COUNTRY"] or "").strip().upper()
+    for key, default in (("TEMPLATE_IDS", DEFAULT_TEMPLATE_IDS), ("SUBSCRIBE_TEMPLATE_IDS", {})):
+        value = _json_setting(cfg, key, default)
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f'{key} must map notice kinds to template ids, e.g. {{"meeting_reminder": "abc"}}')
+        cfg[key] = {**(default if key == "TEMPLATE_IDS" else {}), **value}
+    deadlines = _json_setting(cfg, "INSPECTION_DEADLINES", DEFAULT_INSPECTION_DEADLINES)
+    if not isinstance(deadlines, Mapping):
+        raise ConfigError('INSPECTION_DEADLINES must map registrars to {"supervisor": "03-31", "registrar": "05-31"}')
+    merged = {**DEFAULT_INSPECTION_DEADLINES, **deadlines}
+    for registrar, pair in merged.items():
+        for which in ("supervisor", "registrar"):
+            month, _, dom = str((pair or {}).get(which, "")).partition("-")
+            if not (month.isdigit() and dom.isdigit() and 1 <= int(month) <= 12 and 1 <= int(dom) <= 31):
+                raise ConfigError(f"INSPECTION_DEADLINES[{registrar!r}][{which!r}] must be MM-DD")
+    cfg["INSPECTION_DEADLINES"] = merged

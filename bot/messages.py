@@ -250,3 +250,48 @@ ROSTER_OTHER_BRANCH = "手机号 {phone} 已登记在“{branch}”（{name}）�
 ROSTER_ORG_UNKNOWN = "所在单位“{value}”不是本支部覆盖的社会组织"
 ROSTER_TEXT_TOO_LONG = "{field}过长（最多 {n} 字）"
 ROSTER_DONE = "花名册导入完成：新增 {created} 人，更新 {updated} 人，未变 {unchanged} 人，新建党小组 {groups} 个。"
+
+
+# -- scheduler: reminders and notices (定时提醒) -------------------------------------------------
+MEETING_TYPE_NAMES = {
+    "general_meeting": "支部党员大会",
+    "committee_meeting": "支委会",
+    "group_meeting": "党小组会",
+    "party_lecture": "党课",
+    "theme_day": "主题党日",
+    "life_meeting": "组织生活会",
+    "member_appraisal": "民主评议党员",
+}
+REMIND_MEETING = "会议提醒：{label}将于{when}在{place}召开{topic}，请准时参加。不能参加请回复“请假”。"
+REMIND_MEETING_TITLE = "{label}提醒"
+REMIND_MINUTES = "{branch}：{when}的{label}还没有录入会议记录，请回复“记录”补录（会议记录、参会情况、照片）。"
+REMIND_MINUTES_TITLE = "请补录会议记录"
+REMIND_LEAVE = "{branch}有{count}条请假申请等待审批，请回复“审批请假”处理。"
+REMIND_LEAVE_TITLE = "请假待审批"
+REMIND_COMPLIANCE = "{branch}本{period}尚未开展：{missing}。请在{deadline}前安排，回复“开会”即可发布通知。"
+REMIND_COMPLIANCE_TITLE = "组织生活待开展"
+FLAG_INACTIVE = "{branch}已有{days}天没有开展组织生活（最近一次：{last}），请关注。"
+FLAG_INACTIVE_NEVER = "{branch}还没有任何组织生活记录，请关注。"
+FLAG_INACTIVE_TITLE = "支部长期未开展活动"
+REMIND_REVIEW = "{title}将于{deadline}截止（还有{days}天），{branch}尚未提交述职报告，请及时提交。"
+REMIND_REVIEW_TITLE = "述职报告待提交"
+REMIND_RECTIFICATION = "整改事项“{problem}”将于{deadline}到期（还有{days}天），请抓紧整改并提交验收。"
+REMIND_RECTIFICATION_TITLE = "整改即将到期"
+FLAG_RECTIFICATION_OVERDUE = "整改事项“{problem}”（{owner}负责）已于{deadline}逾期未销号，请督促整改。"
+FLAG_RECTIFICATION_OVERDUE_TITLE = "整改逾期"
+REMIND_INSPECTION = "{org}{year}年度年检报告须在{deadline}前报送{where}（还有{days}天），请及时报送并填写党建工作情况。"
+REMIND_INSPECTION_TITLE = "年检报告待报送"
+INSPECTION_WHERE = {"supervisor": "业务主管单位", "registrar": "登记管理机关"}
+REMIND_VOLUNTEER = "有{count}条志愿服务记录等待您确认，请回复“确认志愿服务”处理。"
+REMIND_VOLUNTEER_TITLE = "志愿服务待确认"
+DIGEST = (
+    "{committee}本周（{week}）党建周报：\n"
+    "· 召开会议{meetings}次，涉及{branches_met}个支部；\n"
+    "· 本月组织生活未达标支部{gaps}个，30天无活动支部{inactive}个；\n"
+    "· 整改事项未销号{open_items}项，其中逾期{overdue}项；\n"
+    "· 本周未能送达的通知{undeliverable}条（已转支部书记或放弃）。"
+)
+DIGEST_TITLE = "党建周报"
+FALLBACK = "{name}同志暂时无法接收微信通知，以下内容请代为转告：{text}"
+FALLBACK_TITLE = "请代为转告"
+PERIOD_NAMES = {"month": "月", "quarter": "季度"}

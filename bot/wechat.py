@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from wechatpy.client import WeChatClient
+from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
 from .config import REAL_WECHAT_API
+from .services.wechat_token import TOKEN_ERRORS, SharedToken
 from .store import Store
 
 REAL_HOSTS = ("https://api.weixin.qq.com/", "https://mp.weixin.qq.com/")
@@ -26,6 +28,8 @@ class ZhibuWeChatClient(WeChatClient):  # type: ignore[misc]
         super().__init__(appid, secret, session=session, timeout=timeout)
         self.api_base = api_base
         self.API_BASE_URL = api_base + "cgi-bin/"
+        # Set by make_client: the token shared through the store (services/wechat_token.py).
+        self.token_source: SharedToken | None = None
 
     def rewrite(self, url: str) -> str:
         if self.api_base == REAL_WECHAT_API:
@@ -38,7 +42,41 @@ class ZhibuWeChatClient(WeChatClient):  # type: ignore[misc]
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
         if "api_base_url" in kwargs:
             kwargs["api_base_url"] = self.rewrite(kwargs["api_base_url"])
-        return super()._request(method, self.rewrite(url_or_endpoint), **kwargs)
+        url = self.rewrite(url_or_endpoint)
+        params = kwargs.pop("params", None)
+        if self.token_source is None or not isinstance(params, dict | None) or (params and "access_token" in params):
+            return super()._request(method, url, params=params if params is not None else {}, **kwargs)
+        token = self.token_source.get()
+        try:
+            return super()._request(method, url, params={**(params or {}), "access_token": token}, **kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+        # 40001/42001: the token was replaced or expired early. Refresh once and retry once.
+        fresh = self.token_source.invalidate(token)
+        return super()._request(method, url, params={**(params or {}), "access_token": fresh}, **kwargs)
+
+    @property
+    def access_token(self) -> str:
+        if self.token_source is None:
+            token: str = super().access_token
+            return token
+        return self.token_source.get()
+
+    def fetch_stable_token(self, force_refresh: bool) -> tuple[str, int]:
+        """cgi-bin/stable_token: the endpoint WeChat recommends; (token, expires_in)."""
+        res = self._http.post(self.api_base + "cgi-bin/stable_token", timeout=self.timeout, json={
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+            "force_refresh": force_refresh,
+        })
+        try:
+            res.raise_for_status()
+            data = res.json()
+        except (ValueError, OSError) as exc:
+            raise WeChatClientException(None, f"stable_token: {exc}", client=self) from exc
+        if data.get("errcode"):
+            raise WeChatClientException(data["errcode"], data.get("errmsg", ""), client=self)
+        return str(data["access_token"]), int(data.get("expires_in", 7200))
 
     def _fetch_access_token(self, url: str, params: dict[str, Any]) -> Any:
         return super()._fetch_access_token(self.rewrite(url), params)
@@ -46,12 +84,16 @@ class ZhibuWeChatClient(WeChatClient):  # type: ignore[misc]
 
 def make_client(config: dict[str, Any] | Any, store: Store) -> ZhibuWeChatClient:
     session = RedisStorage(store.client, prefix=store.prefix + "wechatpy")
-    return ZhibuWeChatClient(
+    client = ZhibuWeChatClient(
         config["WECHAT_APPID"] or "wx_demo_appid",
         config["WECHAT_SECRET"] or "demo_secret",
         config["WECHAT_API_BASE"],
         session,
     )
+    client.auto_retry = False  # token errors are retried once, in _request, with the shared token
+    client.token_source = SharedToken(store, client.fetch_stable_token,
+                                      margin=int(config.get("TOKEN_REFRESH_MARGIN", 300)))
+    return client
 
 
 def init_app(app: Flask) -> None:

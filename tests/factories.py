@@ -123,3 +123,52 @@ def attendance(db: Session, meeting_id: int, member_id: int, at: datetime, **kw:
     db.add(obj)
     db.commit()
     return obj
+
+
+# -- scheduler work --------------------------------------------------------------------------------
+def _add(db: Session, obj: Any) -> Any:
+    db.add(obj)
+    db.commit()
+    return obj
+
+
+def leave_request(db: Session, meeting_id: int, member_id: int, **kw: Any) -> Any:
+    from bot.models import LeaveRequest
+
+    kw.setdefault("reason", "出差")
+    return _add(db, LeaveRequest(meeting_id=meeting_id, member_id=member_id, **kw))
+
+
+def rectification(db: Session, committee_id: int, owner_id: int | None, deadline: Any, **kw: Any) -> Any:
+    from bot.models import RectificationItem
+
+    kw.setdefault("source", "review")
+    kw.setdefault("problem", f"整改问题{_n()}")
+    return _add(db, RectificationItem(committee_id=committee_id, owner_id=owner_id, deadline=deadline, **kw))
+
+
+def inspection(db: Session, organization_id: int, year: int, supervisor_deadline: Any, registrar_deadline: Any,
+               **kw: Any) -> Any:
+    from bot.models import AnnualInspection
+
+    return _add(db, AnnualInspection(organization_id=organization_id, year=year,
+                                     supervisor_deadline=supervisor_deadline,
+                                     registrar_deadline=registrar_deadline, **kw))
+
+
+def review_round(db: Session, committee_id: int, deadline: datetime, **kw: Any) -> Any:
+    from bot.models import ReviewRound
+
+    kw.setdefault("year", deadline.year - 1)
+    kw.setdefault("title", f"{kw['year']}年度书记抓基层党建述职")
+    return _add(db, ReviewRound(committee_id=committee_id, deadline=deadline, **kw))
+
+
+def volunteer_record(db: Session, member_id: int, leader_id: int | None, served_on: Any, **kw: Any) -> Any:
+    from decimal import Decimal
+
+    from bot.models import VolunteerRecord
+
+    kw.setdefault("content", "社区防疫宣传")
+    kw.setdefault("hours", Decimal("2.5"))
+    return _add(db, VolunteerRecord(member_id=member_id, leader_id=leader_id, served_on=served_on, **kw))

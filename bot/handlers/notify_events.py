@@ -1,0 +1,53 @@
+"""Events about our own sends (TEMPLATESENDJOBFINISH, subscribe_msg_*), and the 48-hour window.
+
+Every message or interaction event a member sends opens WeChat's customer-service window; it is
+recorded in the store (one SET, no database write) before the message is routed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..context import Context
+from ..router import Reply, Router
+from ..services import notify
+
+log = logging.getLogger("zhibu.notify_events")
+
+# Events that open the customer-service window, besides every ordinary message.
+INTERACTION_EVENTS = {"subscribe", "subscribe_scan", "scan", "click", "view"}
+SUBSCRIBE_EVENTS = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+                    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+                    "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}
+
+
+def register(router: Router) -> None:
+    @router.event("templatesendjobfinish", name="notify.template_finished")
+    def template_finished(ctx: Context) -> Reply:
+        notify.template_job_finished(ctx.session, ctx.openid, str(ctx.raw.get("MsgID") or ""),
+                                     str(ctx.raw.get("Status") or ""))
+        return None
+
+    for event, wrapper in SUBSCRIBE_EVENTS.items():
+        def on_subscribe(ctx: Context, event: str = event, wrapper: str = wrapper) -> Reply:
+            notify.subscribe_event(ctx.session, ctx.openid, event, ctx.raw.get(wrapper), ctx.now)
+            return None
+
+        router.event(event, name=f"notify.{event}")(on_subscribe)
+
+    _observe_interactions(router)
+
+
+def _observe_interactions(router: Router) -> None:
+    """Record the window as the router resolves each message. The router has no observer hook, so
+    its resolve is wrapped (text inside a running conversation goes to its step without resolving;
+    the message that started the conversation already opened the window)."""
+    original = router.resolve
+
+    def resolve(ctx: Context) -> Any:
+        if ctx.msg_type != "event" or ctx.event in INTERACTION_EVENTS:
+            notify.record_interaction(ctx.store, ctx.openid, ctx.now, ctx.settings)
+        return original(ctx)
+
+    router.resolve = resolve  # type: ignore[method-assign]

@@ -1,0 +1,116 @@
+"""When a non-urgent notice may reach a phone: outside quiet hours and outside public holidays.
+
+Holidays come from the `holidays` package (country HOLIDAY_COUNTRY, default CN). Its Chinese data lists
+the statutory days off including the swapped ones (调休 "Day off (substituted from …)") and, separately,
+the weekend days that become working days (`weekend_workdays`). A weekend day inside a holiday break
+(e.g. the Sunday before 春节) counts as part of the break; an ordinary weekend does not hold anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+def local_tz(settings: Mapping[str, Any]) -> tzinfo:
+    return ZoneInfo(str(settings.get("TZ") or "Asia/Shanghai"))
+
+
+def local(moment: datetime, settings: Mapping[str, Any]) -> datetime:
+    return moment.astimezone(local_tz(settings))
+
+
+def at_local(day: date, clock_time: time, settings: Mapping[str, Any]) -> datetime:
+    """An aware moment: `clock_time` on `day` in the configured zone."""
+    return datetime.combine(day, clock_time, tzinfo=local_tz(settings))
+
+
+def parse_hhmm(value: str) -> time:
+    hh, _, mm = value.partition(":")
+    return time(int(hh), int(mm))
+
+
+def quiet_window(settings: Mapping[str, Any]) -> tuple[time, time] | None:
+    value = str(settings.get("QUIET_HOURS") or "")
+    if not value:
+        return None
+    start, _, end = value.partition("-")
+    return parse_hhmm(start), parse_hhmm(end)
+
+
+def in_quiet_hours(moment: datetime, settings: Mapping[str, Any]) -> bool:
+    window = quiet_window(settings)
+    if window is None:
+        return False
+    start, end = window
+    t = local(moment, settings).time()
+    if start <= end:
+        return start <= t < end
+    return t >= start or t < end
+
+
+@lru_cache(maxsize=64)
+def _calendar(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=[year - 1, year, year + 1])
+
+
+def is_public_holiday(day: date, settings: Mapping[str, Any]) -> bool:
+    """A statutory day off, or a weekend day inside a break that contains one."""
+    country = str(settings.get("HOLIDAY_COUNTRY") or "")
+    if not country:
+        return False
+    cal = _calendar(country, day.year)
+    if day in cal:
+        return True
+    if not _is_rest_day(day, cal):
+        return False
+    for step in (-1, 1):  # walk the run of rest days this weekend day belongs to
+        probe = day + timedelta(days=step)
+        for _ in range(10):
+            if probe in cal:
+                return True
+            if not _is_rest_day(probe, cal):
+                break
+            probe += timedelta(days=step)
+    return False
+
+
+def _is_rest_day(day: date, cal: holidays.HolidayBase) -> bool:
+    if day in cal:
+        return True
+    workdays: set[date] = getattr(cal, "weekend_workdays", set())
+    return day.weekday() >= 5 and day not in workdays
+
+
+def is_allowed(moment: datetime, settings: Mapping[str, Any]) -> bool:
+    """May a non-urgent notice be sent at this moment?"""
+    return not in_quiet_hours(moment, settings) and not is_public_holiday(local(moment, settings).date(), settings)
+
+
+def next_allowed(moment: datetime, settings: Mapping[str, Any]) -> datetime:
+    """The first moment at or after `moment` when a non-urgent notice may be sent (aware, UTC-comparable)."""
+    window = quiet_window(settings)
+    morning = window[1] if window else time(0, 0)
+    current = local(moment, settings)
+    for _ in range(60):  # the longest break is far shorter; the bound only guards a bad calendar
+        if is_public_holiday(current.date(), settings):
+            current = at_local(current.date() + timedelta(days=1), morning, settings)
+            continue
+        if in_quiet_hours(current, settings):
+            day = current.date() if current.time() < morning else current.date() + timedelta(days=1)
+            current = at_local(day, morning, settings)
+            continue
+        return current
+    return current
+
+
+def daily_due(now: datetime, settings: Mapping[str, Any]) -> datetime:
+    """When today's once-a-day reminder goes out: DAILY_REMINDER_TIME, or now if later, then allowed."""
+    today = local(now, settings).date()
+    at = at_local(today, parse_hhmm(str(settings["DAILY_REMINDER_TIME"])), settings)
+    return next_allowed(max(now, at), settings)

@@ -1,0 +1,59 @@
+"""Helpers for scheduler tests: local times, running a step, and reading what was sent."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.models import Member, Notification
+from scheduler import run_once
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def L(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    """A moment in Shanghai time."""
+    return datetime(y, m, d, h, mi, tzinfo=SH)
+
+
+@dataclass(frozen=True)
+class Sent:
+    at: str  # local "MM-DD HH:MM"
+    to: str  # recipient's name
+    kind: str
+    text: str
+    channel: str
+
+
+def step(app: Flask, clock: FrozenClock, at: datetime) -> list[Sent]:
+    """Move the clock to `at`, run every sweep and the dispatcher; return what was sent at `at`."""
+    clock.set(at)
+    app.config["CLOCK"] = clock
+    run_once(app)
+    now = clock()
+    with app.extensions["db"].Session() as s:
+        rows = s.execute(
+            select(Notification, Member.name).join(Member, Member.id == Notification.recipient_id)
+            .where(Notification.sent_at == now).order_by(Notification.id)
+        ).all()
+        return [Sent(at.astimezone(SH).strftime("%m-%d %H:%M"), name, n.kind, n.text, n.channel or "")
+                for n, name in rows]
+
+
+def stub_compliance(monkeypatch: Any, fn: Any) -> None:
+    """Replace bot.services.compliance with a module whose subtree_compliance is `fn` (the contract)."""
+    module = types.ModuleType("bot.services.compliance")
+    module.subtree_compliance = fn  # type: ignore[attr-defined]
+    module.branch_compliance = lambda *a, **k: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bot.services.compliance", module)
+    import bot.services
+
+    monkeypatch.setattr(bot.services, "compliance", module, raising=False)
