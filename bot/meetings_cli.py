@@ -7,6 +7,7 @@ import os
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import clock
 from .db import get_db
@@ -17,6 +18,7 @@ from .services.errors import ServiceError
 @click.command("attendance")
 @click.argument("meeting_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@with_appcontext
 def attendance_cmd(meeting_id: int, as_json: bool) -> None:
     """应到/实到/请假/缺席/迟到 and the quorum of one meeting (the same figures as 签到情况)."""
     with get_db().Session() as session:
@@ -33,6 +35,7 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
 
 @click.command("minutes-fetch")
 @click.option("--limit", default=50, show_default=True)
+@with_appcontext
 def minutes_fetch_cmd(limit: int) -> None:
     """Fetch minutes photos whose download from WeChat failed earlier."""
     from .wechat import get_client

@@ -32,15 +32,14 @@ def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
 
 
 def _meetings(db: Session) -> list[Meeting]:
-    db.expire_all()
-    found = list(db.scalars(select(Meeting).order_by(Meeting.id)))
+    found = list(db.scalars(select(Meeting).order_by(Meeting.id).execution_options(populate_existing=True)))
     db.commit()  # end the read (SQLite: our BEGIN IMMEDIATE would block the webhook's writer)
     return found
 
 
 def _notices(db: Session, kind: str) -> list[Notification]:
-    db.expire_all()
-    found = list(db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id)))
+    found = list(db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+                            .execution_options(populate_existing=True)))
     db.commit()
     return found
 
@@ -186,6 +185,7 @@ def test_several_meetings_need_a_number(chat: Chat, db: Session, world: dict[str
     _schedule(chat, "12月8日 19:30 党课，地点三楼")
     first, second = _meetings(db)
     reply = chat.say("o_sec", "取消会议")
+    assert f"#{first.id}" in reply
     assert "请在命令后加编号" in reply and f"#{second.id}" in reply
     assert chat.say("o_sec", f"取消会议 {second.id}").startswith("将取消 2026年12月8日")
     chat.say("o_sec", "确认")

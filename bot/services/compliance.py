@@ -96,8 +96,8 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
     # 1. the branches
     branches = list(session.scalars(select(Branch).where(Branch.id.in_(branch_ids)).order_by(Branch.id)))
     # 2. groups per branch
-    groups = dict(session.execute(select(PartyGroup.branch_id, func.count()).where(
-        PartyGroup.branch_id.in_(branch_ids)).group_by(PartyGroup.branch_id)).tuples().all())
+    groups = {int(row[0]): int(row[1]) for row in session.execute(select(PartyGroup.branch_id, func.count()).where(
+        PartyGroup.branch_id.in_(branch_ids)).group_by(PartyGroup.branch_id))}
     # 3. the roll: full members and committee members per branch
     roll = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in session.execute(
         select(Member.branch_id,
@@ -119,9 +119,10 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
                            Member.active.is_(True)))
         .where(held_filter).group_by(Attendance.meeting_id))}
     # 6. last activity ever
-    last = dict(session.execute(select(Meeting.branch_id, func.max(Meeting.starts_at)).where(
-        Meeting.branch_id.in_(branch_ids), Meeting.status == "scheduled", Meeting.starts_at <= now)
-        .group_by(Meeting.branch_id)).tuples().all())
+    last: dict[int, datetime] = {int(row[0]): row[1] for row in session.execute(
+        select(Meeting.branch_id, func.max(Meeting.starts_at)).where(
+            Meeting.branch_id.in_(branch_ids), Meeting.status == "scheduled", Meeting.starts_at <= now)
+        .group_by(Meeting.branch_id))}
 
     by_branch: dict[int, list[Any]] = defaultdict(list)
     for row in meetings:

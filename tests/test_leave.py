@@ -1,0 +1,114 @@
+"""Leave: 请假 → pending request and a notice to the secretary; 同意/不同意; the figures and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import messages as M
+from bot.clock import FrozenClock
+from bot.models import LeaveRequest, Notification
+from tests import factories as f
+from tests import wxxml
+from tests.conftest import Chat
+
+SH = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {"WECHAT_MAX_CLOCK_SKEW": 0}
+
+
+@pytest.fixture
+def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
+    app.config["CLOCK"] = clock
+    branch = f.branch(db, name="阳光党支部")
+    sec = f.secretary(db, branch.id, name="李书记", openid="o_sec")
+    zhang = f.member(db, branch.id, name="张三", openid="o_zhang")
+    wang = f.member(db, branch.id, name="王五", openid="o_wang")
+    meeting = f.meeting(db, branch.id, START, type="general_meeting", checkin_scene="checkin_leave")
+    return {"branch": branch, "sec": sec, "zhang": zhang, "wang": wang, "meeting": meeting}
+
+
+def _rows(db: Session, model: Any) -> list[Any]:
+    found = list(db.scalars(select(model).order_by(model.id).execution_options(populate_existing=True)))
+    db.commit()
+    return found
+
+
+def test_leave_request_notifies_the_secretary_and_is_approved(chat: Chat, db: Session,
+                                                              world: dict[str, Any]) -> None:
+    reply = chat.say("o_zhang", "请假 家中有事")
+    assert reply == "已提交请假：12月2日（周三）19:30 的支部党员大会，事由：家中有事。等待书记审批，结果会通知您。"
+    [req] = _rows(db, LeaveRequest)
+    assert (req.status, req.reason, req.member_id) == ("pending", "家中有事", world["zhang"].id)
+    [notice] = [n for n in _rows(db, Notification) if n.kind == "leave_requested"]
+    assert notice.recipient_id == world["sec"].id
+    assert f"回复“同意 {req.id}”" in notice.text and "张三" in notice.text
+
+    assert chat.say("o_sec", "同意") == "已同意张三的请假（12月2日（周三）19:30 支部党员大会）。"
+    [req] = _rows(db, LeaveRequest)
+    assert (req.status, req.decided_by_id) == ("approved", world["sec"].id)
+    decided = [n for n in _rows(db, Notification) if n.kind == "leave_decided"]
+    assert [n.recipient_id for n in decided] == [world["zhang"].id]
+    assert chat.say("o_sec", f"不同意 {req.id}") == M.LEAVE_DECIDED_ALREADY.format(status="已同意")
+
+
+def test_bad_leave_requests(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
+    assert chat.say("o_zhang", "请假") == M.LEAVE_NEED_REASON
+    assert chat.say("o_nobody", "请假 有事") == M.CHK_UNBOUND
+    chat.say("o_zhang", "请假 出差")
+    assert chat.say("o_zhang", "请假 还是出差") == M.LEAVE_ALREADY.format(
+        when="12月2日（周三）19:30", label="支部党员大会", status="待审批")
+    clock.set(START + timedelta(minutes=1))
+    assert chat.say("o_wang", "请假 堵车") == M.LEAVE_NO_MEETING  # the meeting has started
+    assert len(_rows(db, LeaveRequest)) == 1
+
+
+def test_who_may_decide(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    chat.say("o_zhang", "请假 家中有事")
+    chat.say("o_wang", "请假 值班")
+    first, second = _rows(db, LeaveRequest)
+    listing = chat.say("o_sec", "同意")
+    assert "有多条请假申请" in listing and f"{first.id}. 张三" in listing and f"{second.id}. 王五" in listing
+    assert "没有权限" in chat.say("o_wang", f"同意 {first.id}")  # a member
+    other_branch = f.branch(db)
+    f.secretary(db, other_branch.id, openid="o_other_sec")
+    assert "没有权限" in chat.say("o_other_sec", f"同意 {first.id}")  # another branch's secretary
+    f.committee_member(db, world["branch"].id, openid="o_cm")
+    assert chat.say("o_cm", f"不同意 {second.id}").startswith("已不同意王五的请假")
+    assert [r.status for r in _rows(db, LeaveRequest)] == ["pending", "rejected"]
+
+
+def test_attendance_figures_with_leave_and_a_member_on_leave_who_came(
+        chat: Chat, app: Flask, runner: Any, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
+    chat.say("o_zhang", "请假 家中有事")
+    chat.say("o_wang", "请假 出差")
+    chat.say("o_sec", "同意 1")
+    chat.say("o_sec", "同意 2")
+    clock.set(START + timedelta(minutes=15))
+    chat.send(wxxml.scan("o_sec", "checkin_leave", create_time=1_790_000_001))  # late
+    chat.send(wxxml.scan("o_wang", "checkin_leave", create_time=1_790_000_002))  # on leave but came
+    reply = chat.say("o_sec", "签到情况")
+    assert "应到 3 人，实到 2 人，请假 1 人，未签到 0 人，迟到 2 人。" in reply
+    assert "到会 2/3 人，已过半数" in reply
+    assert "请假：张三" in reply
+    mid = world["meeting"].id
+    result = runner.invoke(args=["attendance", str(mid), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {k: data[k] for k in ("expected", "present", "leave", "absent", "late", "quorum_met")} == {
+        "expected": 3, "present": 2, "leave": 1, "absent": 0, "late": 2, "quorum_met": True}
+    text = runner.invoke(args=["attendance", str(mid)])
+    assert "应到 3 人" in text.output
+    missing = runner.invoke(args=["attendance", "99999"])
+    assert missing.exit_code != 0 and M.MTG_NOT_FOUND in missing.output
