@@ -222,6 +222,7 @@ BRANCH_UNBOUND = "未绑定微信：{names}"
 BRANCH_BELOW_MIN = "⚠ 正式党员不足 3 名，不具备单独组建建制型党支部的条件，请考虑联合组建或改设功能性党支部。"
 BRANCH_PICK = "您可以查看以下党组织，请回复“支部 编号”：\n{lines}"
 BRANCH_LINE = "#{id} {name}"
+BRANCH_OTHERS = "还可查看：{lines}（回复“支部 编号”）"
 COVERAGE_CARD = (
     "【{name} 覆盖情况】\n"
     "社会组织：{orgs} 个\n"

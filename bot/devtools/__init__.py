@@ -12,3 +12,6 @@ def register_dev(app: Flask) -> None:
     fake = FakeWeChat()
     app.extensions["fake_wechat"] = fake
     app.register_blueprint(fake.blueprint(), url_prefix="/_fakewx")
+    from . import simulator
+
+    simulator.register(app)

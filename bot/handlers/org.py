@@ -77,6 +77,9 @@ def register(router: Router) -> None:
             deny(actor, Action.VIEW_BRANCH, f"Branch#{actor.branch_id}")
         if len(visible) == 1:
             return _branch_card(ctx, visible[0])
+        if visible[0].id == actor.branch_id:  # their own branch first, the others they may open after it
+            others = "、".join(M.BRANCH_LINE.format(id=b.id, name=b.name) for b in visible[1:])
+            return _branch_card(ctx, visible[0]) + "\n" + M.BRANCH_OTHERS.format(lines=others)
         lines = [M.BRANCH_LINE.format(id=b.id, name=b.name) for b in visible]
         return M.BRANCH_PICK.format(lines="\n".join(lines))
 
