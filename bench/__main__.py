@@ -23,23 +23,22 @@ from .report import Figure, Report
 
 FULL = {
     "city": CitySize(committees=20, branches=10_000, members=150_000, meetings_per_branch=24, attendance=1_000_000,
-                     upcoming_per_branch=10),
+                     upcoming_per_branch=10, rectifications=50_000),
     "small": CitySize(committees=2, branches=100, members=1_500, meetings_per_branch=24, attendance=10_000),
     "checkin": CitySize(committees=1, branches=1, members=2_000, meetings_per_branch=0, attendance=0,
                         live_per_branch=10),
     "burst": CitySize(committees=1, branches=1, members=1_000, meetings_per_branch=0, attendance=0,
                       live_per_branch=1),
     "seconds": 10.0,
-    "rectifications": 50_000,
 }
 QUICK = {
     **FULL,
-    "city": replace(FULL["city"], branches=300, members=4_500, meetings_per_branch=12, attendance=30_000),  # type: ignore[type-var]
+    "city": replace(FULL["city"], branches=300, members=4_500, meetings_per_branch=12, attendance=30_000,
+                    rectifications=1_500),  # type: ignore[type-var]
     "small": replace(FULL["small"], branches=30, members=450, attendance=3_000),  # type: ignore[type-var]
     "checkin": replace(FULL["checkin"], members=500, live_per_branch=4),  # type: ignore[type-var]
     "burst": replace(FULL["burst"], members=100),  # type: ignore[type-var]
     "seconds": 2.0,
-    "rectifications": 1_500,
 }
 SETUP = "0. Data"
 
@@ -85,7 +84,7 @@ def run_backend(report: Report, backend: str, sizes: dict[str, object]) -> None:
         scale.compliance(report, backend, app, now, big=(cities["city"].root_committee_id, big.branches),
                          small=(cities["small"].root_committee_id, small.branches))
         scale.sweeps(report, backend, app, now, upcoming=big.branches * big.upcoming_per_branch,
-                     rectifications=int(sizes["rectifications"]))  # type: ignore[call-overload]
+                     rectifications=cities["city"].counts.get("rectification_item", 0))
         app.extensions["db"].engine.dispose()
         engine.dispose()
 

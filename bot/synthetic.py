@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -39,6 +39,7 @@ class CitySize:
     attendance: int = 1_000_000
     upcoming_per_branch: int = 0  # meetings in the next 30 days (the scheduler's work)
     live_per_branch: int = 0  # meetings under way now (started 5 minutes ago): check-in is open
+    rectifications: int = 0  # open 整改 items, deadlines from 10 days ago to 30 days ahead
 
 
 @dataclass
@@ -106,6 +107,8 @@ class BulkWriter:
         if isinstance(value, datetime):  # the columns hold naive UTC
             naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
             return naive if self.pg else naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, date) and not self.pg:
+            return value.isoformat()
         if isinstance(value, bool) and not self.pg:
             return int(value)
         return value
@@ -229,6 +232,22 @@ def seed_city(engine: Engine, size: CitySize, now: datetime, *, tag: str = "syn"
 
         counts["attendance"] = w.write(tables["attendance"], ("id", "meeting_id", "member_id", "checked_in_at",
                                                               "late", "channel"), attendance())
+        rect = Base.metadata.tables.get("rectification_item")
+        if size.rectifications and rect is not None:
+            tables["rectification_item"] = rect
+            r0 = _next_id(conn, rect)
+            today = now.date()
+
+            def items() -> Iterator[tuple[Any, ...]]:
+                for n in range(size.rectifications):
+                    i = n % size.branches
+                    yield (r0 + n, "check", committee_ids[i % size.committees], o0 + i, b0 + i,
+                           f"{tag}问题{r0 + n}：三会一课记录不完整", first_member[i],
+                           today + timedelta(days=n % 40 - 10), "in_progress" if n % 3 else "pending", now)
+
+            counts["rectification_item"] = w.write(rect, (
+                "id", "source", "committee_id", "organization_id", "branch_id", "problem", "owner_id", "deadline",
+                "status", "created_at"), items())
         w.fix_sequences(tables.values())
     return SeedResult(root, counts, time.perf_counter() - started, m0, f"{tag}_o_", live)
 
@@ -247,16 +266,17 @@ def count_rows(engine: Engine, tables: Iterable[str] = ("branch", "member", "mee
               help="meetings each branch held over the past year")
 @click.option("--attendance", default=CitySize.attendance, show_default=True, help="attendance rows in all")
 @click.option("--upcoming-per-branch", default=0, show_default=True, help="meetings in the next 30 days")
+@click.option("--rectifications", default=0, show_default=True, help="open rectification items")
 @click.option("--live-per-branch", default=0, show_default=True, help="meetings under way now")
 @click.option("--tag", default="syn", show_default=True, help="prefix of names, openids and scenes")
 @with_appcontext
 def seed_synthetic_cmd(committees: int, branches: int, members: int, meetings_per_branch: int, attendance: int,
-                       upcoming_per_branch: int, live_per_branch: int, tag: str) -> None:
+                       upcoming_per_branch: int, live_per_branch: int, rectifications: int, tag: str) -> None:
     """Write a synthetic city (bulk inserts) for benchmarks; never use on a production database."""
     if current_app.config["APP_MODE"] == "production":
         raise click.ClickException("seed-synthetic refuses to run with APP_MODE=production")
     size = CitySize(committees, branches, members, meetings_per_branch, attendance, upcoming_per_branch,
-                    live_per_branch)
+                    live_per_branch, rectifications)
     try:
         result = seed_city(current_app.extensions["db"].engine, size, datetime.now(UTC), tag=tag)
     except ValueError as exc:
