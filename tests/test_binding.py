@@ -253,3 +253,29 @@ def test_issue_skips_live_values_and_reuses_expired_ones(db: Any, branch: Any, s
     assert third.code == "111111"
     db.refresh(first)
     assert first.revoked_at is not None
+
+
+def test_two_people_racing_with_one_code_one_wins(app: Any, chat: Any, secretary: Member, zhang: Member) -> None:
+    import threading
+
+    from tests.conftest import Chat
+
+    code = invite(chat)
+    barrier = threading.Barrier(2)
+    replies: dict[str, str] = {}
+
+    def go(openid: str) -> None:
+        racer = Chat(app.test_client(), app)
+        barrier.wait()
+        replies[openid] = racer.say(openid, f"绑定 {code}")
+
+    threads = [threading.Thread(target=go, args=(o,)) for o in ("o_racer_1", "o_racer_2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    wins = [o for o, r in replies.items() if r.startswith("绑定成功")]
+    assert len(replies) == 2 and len(wins) == 1, replies
+    loser = next(o for o in replies if o not in wins)
+    assert "已经使用过" in replies[loser]
+    assert member_by_id(app, zhang.id).openid == wins[0]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -170,8 +170,15 @@ def _bind(session: Session, store: Store, openid: str, code: str, now: datetime,
     holder = session.scalars(select(Member).where(Member.openid == openid)).first()
     if holder is not None and holder.id != member.id:
         raise Conflict(M.BIND_OPENID_TAKEN.format(name=holder.name))
-    live.used_at = now
-    live.used_by_openid = openid
+    # Claim the code with a guarded UPDATE: of two people racing with one code, exactly one wins.
+    claimed = session.execute(
+        update(BindCode)
+        .where(BindCode.id == live.id, BindCode.used_at.is_(None), BindCode.revoked_at.is_(None))
+        .values(used_at=now, used_by_openid=openid)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise Invalid(M.BIND_USED)
     if member.openid != openid:
         if member.openid:
             log.info("member %s rebinds from another openid", member.id)
