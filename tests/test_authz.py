@@ -175,3 +175,16 @@ def test_roster_import_and_export_ask_authz(db: Any, world: World, actor: str, t
         with pytest.raises(PermissionDenied):
             roster.export_roster(db, branch_id=world.a.id, full=True, path=path, actor=who)
         assert not path.exists()
+
+
+def test_host_branch_reads_a_mobile_member_but_does_not_manage_them(db: Any, world: World) -> None:
+    from bot.models import MobileRegistration
+
+    mobile = f.member(db, world.a.id, name="流动党员")
+    sec_b = world.actors["secretary_b"]
+    assert not can(db, sec_b, Action.VIEW_MEMBER, mobile)
+    db.add(MobileRegistration(member_id=mobile.id, host_branch_id=world.b.id))
+    db.commit()
+    assert can(db, sec_b, Action.VIEW_MEMBER, mobile)
+    assert not can(db, sec_b, Action.INVITE_MEMBER, mobile)  # the home branch binds and manages
+    assert can(db, world.actors["secretary_a"], Action.INVITE_MEMBER, mobile)

@@ -15,7 +15,7 @@ from typing import NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Branch, Committee, Meeting, Member, RoleGrant, SocialOrg
+from ..models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
 from .errors import PermissionDenied
 
 log = logging.getLogger("zhibu.authz")
@@ -61,6 +61,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.EXPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.VIEW_COMMITTEE: frozenset({"admin"}),
 }
+# A host branch reads the record of a mobile member registered with it; the home branch manages them.
+HOST_BRANCH_READS = {Action.VIEW_MEMBER}
 READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE}
 
 Target = Member | Branch | Meeting | SocialOrg | Committee
@@ -120,7 +122,13 @@ def _grant_covers(session: Session, grant: RoleGrant, action: Action, target: Ta
     if grant.scope_type == "committee":
         return committee_id is not None and grant.scope_id in committee_chain(session, committee_id)
     if grant.scope_type == "branch":
-        return branch_id is not None and grant.scope_id in branch_chain(session, branch_id)
+        if branch_id is not None and grant.scope_id in branch_chain(session, branch_id):
+            return True
+        if isinstance(target, Member) and action in HOST_BRANCH_READS:  # 流动党员: 一方隶属、多重管理
+            hosts = session.scalars(select(MobileRegistration.host_branch_id)
+                                    .where(MobileRegistration.member_id == target.id))
+            return any(grant.scope_id in branch_chain(session, h) for h in hosts)
+        return False
     if grant.scope_type == "organization":
         if action not in READ_ONLY_FOR_INSTRUCTOR:
             return False
