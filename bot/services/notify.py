@@ -166,7 +166,7 @@ def deliver(db: Database, store: Store, client: Any, notice: Notice, now: dateti
         if template_id:
             try:
                 res = _call(client.message.send_template, openid, template_id, template_data(notice))
-                return Outcome(SENT, "template", msgid=str(res.get("msgid") or "") or None)
+                return Outcome(SENT, "template", msgid=str(res.get("msgid") or "") or None, refused=refused)
             except WeChatClientException as exc:
                 refused.append(f"template {exc.errcode}")
         sub_id = dict(settings.get("SUBSCRIBE_TEMPLATE_IDS") or {}).get(notice.kind)
@@ -175,7 +175,7 @@ def deliver(db: Database, store: Store, client: Any, notice: Notice, now: dateti
             try:
                 res = _call(client.post, str(settings.get("SUBSCRIBE_SEND_PATH", "message/subscribe/bizsend")),
                             data=body)
-                return Outcome(SENT, "subscribe", msgid=str(res.get("msgid") or "") or None)
+                return Outcome(SENT, "subscribe", msgid=str(res.get("msgid") or "") or None, refused=refused)
             except Transient:
                 _give_back_consent(db, openid, sub_id)
                 raise
@@ -188,7 +188,7 @@ def deliver(db: Database, store: Store, client: Any, notice: Notice, now: dateti
                 if count <= int(settings.get("CS_WINDOW_MAX", 5)):
                     try:
                         _call(client.message.send_text, openid, notice.text)
-                        return Outcome(SENT, "custom")
+                        return Outcome(SENT, "custom", refused=refused)
                     except WeChatClientException as exc:
                         refused.append(f"custom {exc.errcode}")
                 else:
