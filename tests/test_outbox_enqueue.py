@@ -23,3 +23,14 @@ def test_same_key_twice_adds_one_row(db: Session) -> None:
     assert enqueue_many(db, [args, {**args, "slot": "1h"}]) == 1
     db.commit()
     assert db.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+def test_a_large_batch_is_written_in_chunks(db: Session) -> None:
+    """A sweep over many meetings writes more rows than one statement may bind."""
+    due = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [dict(kind="bulk", recipient_id=None, text="t", due_at=due, subject_type="meeting", subject_id=i, slot="24h")
+            for i in range(1, 5002)]
+    assert enqueue_many(db, rows) == 5001
+    assert enqueue_many(db, rows[:2500]) == 0
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "bulk")) == 5001

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from ..models import Notification, utcnow
 
 
+ENQUEUE_CHUNK = 1000  # rows per INSERT; 14 columns each
+
+
 def notice_key(kind: str, recipient_id: int | None, subject_type: str, subject_id: int | None, slot: str) -> str:
     return f"{kind}|{recipient_id or '-'}|{subject_type}:{subject_id or '-'}|{slot}"
 
@@ -65,9 +68,13 @@ def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
         rows.append(row)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt.returning(Notification.id))
-    return len(result.all())
+    added = 0
+    # Chunks keep each statement under the drivers' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535).
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        chunk = rows[start : start + ENQUEUE_CHUNK]
+        stmt = insert(Notification).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        added += len(session.execute(stmt.returning(Notification.id)).all())
+    return added
 
 
 def pending_for(session: Session, recipient_id: int) -> list[Notification]:
