@@ -19,12 +19,27 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite only: a session whose transaction starts DEFERRED, so readers do not queue for the
+        # write lock; if it then needs to write and another writer got there first, SQLite answers
+        # "database is locked" and the caller retries with the default (IMMEDIATE) transaction.
+        self.OptimisticSession = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One action, one transaction: commit if the block returns, roll back if it raises."""
-        with self.Session() as session, session.begin():
+    def transaction(self, *, optimistic: bool = False) -> Iterator[Session]:
+        """One action, one transaction: commit if the block returns, roll back if it raises.
+
+        optimistic (SQLite): start without the write lock; see is_busy() for the retry it calls for.
+        """
+        factory = self.OptimisticSession if optimistic and self.is_sqlite else self.Session
+        with factory() as session, session.begin():
             yield session
+
+    def is_busy(self, exc: BaseException) -> bool:
+        """SQLite refused a write because another writer holds or moved past our snapshot."""
+        text = str(getattr(exc, "orig", exc)).lower()
+        return self.is_sqlite and ("database is locked" in text or "database is busy" in text)
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,9 +71,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-    # instead of failing with "database is locked" when a reader upgrades.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # IMMEDIATE (the default) takes the write lock up front, so two writers queue on busy_timeout
+    # instead of failing with "database is locked" when a reader upgrades; DEFERRED is asked for
+    # by optimistic transactions that will retry.
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
 def default_sqlite_url(app: Flask) -> str:

@@ -133,6 +133,70 @@ class Store:
                 self.client.delete(key)
 
 
+class MemoryStore(Store):
+    """The in-process store (REDIS_URL unset): the same API on a dict shared by the process.
+
+    Its hot-path operations run on a plain dict under a lock, some microseconds each, instead of going
+    through fakeredis's command parsing. `client` is still a fakeredis client, for what needs a Redis
+    API (redis-py locks, leases, wechatpy's token storage); those keys live in their own namespace.
+    """
+
+    _data: dict[str, tuple[str, float | None]] = {}  # noqa: RUF012 - deliberately shared by the process
+    _mutex = threading.Lock()
+
+    def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
+        item = self._data.get(key)
+        if item is not None and item[1] is not None and item[1] <= now:
+            del self._data[key]
+            return None
+        return item
+
+    def get(self, key: str) -> str | None:
+        with self._mutex:
+            item = self._live(self.k(key), time.monotonic())
+        return None if item is None else item[0]
+
+    def set(self, key: str, value: str, *, ex: int | None = None, nx: bool = False) -> bool:
+        now = time.monotonic()
+        with self._mutex:
+            if nx and self._live(self.k(key), now) is not None:
+                return False
+            self._data[self.k(key)] = (value, now + ex if ex is not None else None)
+            return True
+
+    def delete(self, *keys: str) -> int:
+        with self._mutex:
+            return sum(self._data.pop(self.k(k), None) is not None for k in keys)
+
+    def incr(self, key: str, *, ex: int | None = None) -> int:
+        now = time.monotonic()
+        with self._mutex:
+            item = self._live(self.k(key), now)
+            if item is None:
+                value, expires = 1, (now + ex if ex is not None else None)
+            else:
+                value, expires = int(item[0]) + 1, item[1]
+            self._data[self.k(key)] = (str(value), expires)
+            return value
+
+    def ttl(self, key: str) -> int:
+        now = time.monotonic()
+        with self._mutex:
+            item = self._live(self.k(key), now)
+        if item is None:
+            return -2
+        return -1 if item[1] is None else max(round(item[1] - now), 0)
+
+    def ping(self) -> bool:
+        return True
+
+    def clear_prefix(self) -> None:
+        with self._mutex:
+            for key in [k for k in self._data if k.startswith(self.prefix)]:
+                del self._data[key]
+        super().clear_prefix()
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -151,9 +215,11 @@ def make_client(url: str | None, socket_timeout: float) -> redis.Redis[str]:
 
 def init_app(app: Flask) -> Store:
     client = make_client(app.config.get("REDIS_URL"), app.config["REDIS_SOCKET_TIMEOUT"])
-    # The in-process store cannot be unreachable: no breaker for it.
-    pause = float(app.config["REDIS_BREAKER_SECONDS"]) if app.config.get("REDIS_URL") else 0.0
-    store = Store(client, app.config["REDIS_PREFIX"], breaker_seconds=pause)
+    store: Store
+    if app.config.get("REDIS_URL"):
+        store = Store(client, app.config["REDIS_PREFIX"], breaker_seconds=float(app.config["REDIS_BREAKER_SECONDS"]))
+    else:  # the in-process store cannot be unreachable: no breaker for it
+        store = MemoryStore(client, app.config["REDIS_PREFIX"])
     app.extensions["store"] = store
     return store
 

@@ -224,9 +224,7 @@ def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
     """Dispatch in one transaction; returns the reply XML and whether the effect happened."""
     keep = True
     try:
-        with get_db().transaction() as session:
-            ctx = build_context(session, raw, msg, key)
-            reply = dispatch(ctx)
+        reply = _run_transaction(raw, msg, key)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
         reply = exc.message
     except (OperationalError, DBAPIError):
@@ -239,6 +237,22 @@ def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
         log.exception("handler failed on %s", key)
         reply, keep = M.APOLOGY, False
     return _render_reply(reply, msg), keep
+
+
+def _run_transaction(raw: dict[str, Any], msg: Any, key: str) -> Any:
+    """Run the handler in one transaction. On SQLite the first try reads without the write lock (most
+    messages only read); if it turns out to write and loses the race, it runs again holding the lock."""
+    db = get_db()
+    if db.is_sqlite:
+        try:
+            with db.transaction(optimistic=True) as session:
+                return dispatch(build_context(session, raw, msg, key))
+        except OperationalError as exc:
+            if not db.is_busy(exc):
+                raise
+            log.info("write race on %s: running again with the write lock", key)
+    with db.transaction() as session:
+        return dispatch(build_context(session, raw, msg, key))
 
 
 def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Context:

@@ -222,7 +222,7 @@ def test_store_down_refuses_binding_for_now(chat: Any, app: Any, secretary: Memb
     def broken(self: Store, key: str) -> str | None:
         raise StoreUnavailable("down")
 
-    monkeypatch.setattr(Store, "get", broken)
+    monkeypatch.setattr(type(app.extensions["store"]), "get", broken)
     assert chat.say("o_zhang", f"绑定 {code}") == "绑定服务暂时不可用，请稍后再试。"
     assert member_by_id(app, zhang.id).openid is None
 
