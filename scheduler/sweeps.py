@@ -361,7 +361,9 @@ def sweep_rectification(session: Session, now: datetime, settings: Settings) -> 
         select(item.id, item.problem, item.deadline, item.owner_id, item.committee_id, Member.name)
         .outerjoin(Member, Member.id == item.owner_id)
         .where(item.deadline < today, item.deadline >= today - timedelta(days=OVERDUE_LOOKBACK_DAYS),
-               item.status != "closed")
+               item.status != "closed",
+               ~exists().where(Notification.subject_type == "rectification", Notification.subject_id == item.id,
+                               Notification.slot == "overdue", Notification.kind == "rectification_overdue"))
     ).all()
     admins = _admins_by_committee(session, {row[4] for row in overdue})
     for iid, problem, deadline, owner_id, committee_id, owner_name in overdue:

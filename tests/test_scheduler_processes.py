@@ -129,3 +129,27 @@ def test_sigkill_mid_batch_loses_nothing_and_repeats_at_most_the_in_flight_notic
     delivered = Counter(item["data"]["thing1"]["value"] for item in fake_wx.inbox[m.openid or ""])
     assert set(delivered) == {f"通知{i}" for i in range(1, 7)}  # nothing lost
     assert delivered["通知3"] == 2 and sum(delivered.values()) == 7  # only the in-flight one twice
+
+
+def test_the_long_running_scheduler_sends_and_stops_on_sigterm(app: Flask, db: Session, fake_wx: FakeWeChat) -> None:
+    from bot.models import utcnow
+
+    m = f.member(db, f.branch(db).id)
+    enqueue(db, kind="meeting_reminder", recipient_id=m.id, text="现在就发", due_at=utcnow() - timedelta(minutes=1),
+            subject_type="test", subject_id=1, slot="live", urgent=True)  # urgent: whatever the real hour is
+    db.commit()
+    cmd = [sys.executable, "-m", "flask", "--app", "bot", "scheduler"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(app), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not fake_wx.inbox.get(m.openid or ""):
+            assert time.monotonic() < deadline and proc.poll() is None, "nothing sent by the scheduler"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "scheduler started (9 jobs, zone Asia/Shanghai)" in err
+    assert len(fake_wx.inbox[m.openid or ""]) == 1

@@ -31,6 +31,7 @@ class SubscribeConsent(Base):
 
 # "Has this reminder been written?" without computing keys; "who is the secretary / admin of X?";
 # "which leave requests are still waiting?" — each an index range, never a table scan.
-Index("ix_notification_subject", Notification.subject_type, Notification.subject_id, Notification.slot)
+Index("ix_notification_subject", Notification.subject_type, Notification.subject_id, Notification.slot,
+      Notification.recipient_id)
 Index("ix_role_grant_scope_role", RoleGrant.scope_type, RoleGrant.scope_id, RoleGrant.role)
 Index("ix_leave_request_status_created", LeaveRequest.status, LeaveRequest.created_at)

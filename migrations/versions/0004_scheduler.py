@@ -138,7 +138,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("openid", "template_id", name=op.f("uq_subscribe_consent_openid_template_id")),
     )
 
-    op.create_index("ix_notification_subject", "notification", ["subject_type", "subject_id", "slot"])
+    op.create_index("ix_notification_subject", "notification", ["subject_type", "subject_id", "slot", "recipient_id"])
     op.create_index("ix_role_grant_scope_role", "role_grant", ["scope_type", "scope_id", "role"])
     op.create_index("ix_leave_request_status_created", "leave_request", ["status", "created_at"])
 
