@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Member
@@ -57,7 +56,10 @@ class Context:
         return client
 
     def load_member(self) -> Member | None:
-        self.member = self.session.scalars(select(Member).where(Member.openid == self.openid)).first()
+        """The sender's member record and role names, read together."""
+        from .services.authz import member_with_roles
+
+        self.member, self._roles = member_with_roles(self.session, self.openid)
         return self.member
 
     @property

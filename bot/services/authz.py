@@ -9,6 +9,7 @@ their own record.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import NoReturn
 
@@ -76,10 +77,27 @@ def role_names(session: Session, member: Member | None) -> set[str]:
     """The names of the roles a member holds anywhere; 'member' for every bound party member."""
     if member is None:
         return set()
-    names = {g.role for g in grants(session, member)}
+    return names_of(member, (g.role for g in grants(session, member)))
+
+
+def names_of(member: Member, granted: Iterable[str | None]) -> set[str]:
+    """Role names from a member's granted roles: 'member' added for everyone in a branch."""
+    names = {role for role in granted if role}
     if member.branch_id is not None:
         names.add("member")
     return names
+
+
+def member_with_roles(session: Session, openid: str) -> tuple[Member | None, set[str]]:
+    """The member bound to an openid and their role names, in one query (the webhook's hot path)."""
+    rows = session.execute(
+        select(Member, RoleGrant.role).outerjoin(RoleGrant, RoleGrant.member_id == Member.id)
+        .where(Member.openid == openid)
+    ).all()
+    if not rows:
+        return None, set()
+    member = rows[0][0]
+    return member, names_of(member, (role for _, role in rows))
 
 
 def committee_chain(session: Session, committee_id: int) -> list[int]:
