@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
     # How long a multi-step conversation waits for the next message (seconds).
     "CONVERSATION_TTL": 600,
     "MAX_BODY_BYTES": 64 * 1024,
+    # Binding codes (邀请/绑定): lifetime, and wrong tries per openid that lock binding for a while.
+    "BIND_CODE_TTL_HOURS": 72,
+    "BIND_MAX_FAILURES": 5,
+    "BIND_FAILURE_WINDOW": 600,
+    "BIND_LOCK_SECONDS": 3600,
     # Where fetched media (minutes photos) are kept; None: instance/media.
     "MEDIA_DIR": None,
     # Scheduler and notifications (定时提醒与消息发送).
@@ -62,11 +67,6 @@ DEFAULTS: dict[str, Any] = {
     "SUBSCRIBE_SEND_PATH": "message/subscribe/bizsend",
     # 年检 deadlines as MM-DD per registrar ("default" for the rest). JSON in the environment.
     "INSPECTION_DEADLINES": None,
-    # Binding codes (邀请/绑定): lifetime, and wrong tries per openid that lock binding for a while.
-    "BIND_CODE_TTL_HOURS": 72,
-    "BIND_MAX_FAILURES": 5,
-    "BIND_FAILURE_WINDOW": 600,
-    "BIND_LOCK_SECONDS": 3600,
     # 三会一课 (meetings work): check-in window and rotating QR, in minutes / seconds.
     "CHECKIN_OPENS_BEFORE": 30,  # the check-in window opens this many minutes before the start
     "CHECKIN_LATE_AFTER": 10,  # a check-in this many minutes after the start is marked late

@@ -60,6 +60,7 @@ class Router:
     steps: dict[str, HandlerFn] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
     fallback_fn: HandlerFn | None = None
+    observers: list[Callable[[Context], None]] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
 
     # -- registration -------------------------------------------------------------------------
@@ -130,6 +131,11 @@ class Router:
             return fn
 
         return deco
+
+    def observe(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        """Register a function that sees every message before it is routed (it must not reply)."""
+        self.observers.append(fn)
+        return fn
 
     def fallback(self, fn: HandlerFn) -> HandlerFn:
         if self.fallback_fn is not None:

@@ -115,10 +115,6 @@ class Store:
         with self._guard():
             return int(self.client.ttl(self.k(key)))
 
-    def lock(self, name: str, timeout: float, blocking_timeout: float | None = None) -> Any:
-        """A lock with a lease (redis-py's Lock); the caller uses it as a context manager."""
-        return self.client.lock(self.k("lock:" + name), timeout=timeout, blocking_timeout=blocking_timeout)
-
     def ping(self) -> bool:
         try:
             with self._guard():
@@ -138,7 +134,7 @@ class MemoryStore(Store):
 
     Its hot-path operations run on a plain dict under a lock, some microseconds each, instead of going
     through fakeredis's command parsing. `client` is still a fakeredis client, for what needs a Redis
-    API (redis-py locks, leases, wechatpy's token storage); those keys live in their own namespace.
+    API (leases in bot.services.lease, wechatpy's token storage); those keys live in their own namespace.
     """
 
     _data: dict[str, tuple[str, float | None]] = {}  # noqa: RUF012 - deliberately shared by the process

@@ -284,6 +284,8 @@ def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Cont
 
 def dispatch(ctx: Context) -> Any:
     router = ctx.router
+    for observer in router.observers:
+        observer(ctx)
     if ctx.msg_type == "text":
         conv = ctx.load_conversation()
         if ctx.text in ("取消", "退出"):

@@ -32,7 +32,7 @@ def config_overrides() -> dict[str, Any]:
 def _settings(app: Flask, **kw: Any) -> dict[str, Any]:
     """No template message for reminders (as if the account had none), one subscribe template."""
     return {**app.config, "TEMPLATE_IDS": {}, "SUBSCRIBE_TEMPLATE_IDS": {"meeting_reminder": SUB_TPL},
-            "SUBSCRIBE_SEND_PATH": "message/subscribe/send", **kw}
+            **kw}
 
 
 def _deliver(app: Flask, openid: str | None, settings: dict[str, Any], now: Any = NOW,
@@ -104,7 +104,7 @@ def test_a_failed_subscribe_send_gives_the_consent_back(app: Flask, db: Session,
     openid = m.openid or ""
     chat.send(wxxml.subscribe_msg(openid, "subscribe_msg_popup_event",
                                   [{"TemplateId": SUB_TPL, "SubscribeStatusString": "accept"}], create_time=1))
-    fake_wx.fail("message/subscribe/send", http_status=503)
+    fake_wx.fail("message/subscribe/bizsend", http_status=503)
     assert _deliver(app, openid, _settings(app)).status == notify.RETRY
     assert _deliver(app, openid, _settings(app)).channel == "subscribe"
 

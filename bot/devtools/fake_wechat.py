@@ -264,6 +264,7 @@ ROUTES = {
     "cgi-bin/message/template/send": _template_send,
     "cgi-bin/message/custom/send": _custom_send,
     "cgi-bin/message/subscribe/bundle/send": _subscribe_send,
+    "cgi-bin/message/subscribe/bizsend": _subscribe_send,
     "cgi-bin/message/subscribe/send": _subscribe_send,
     "cgi-bin/qrcode/create": _qrcode_create,
     "cgi-bin/showqrcode": _showqrcode,

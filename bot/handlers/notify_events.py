@@ -7,7 +7,6 @@ recorded in the store (one SET, no database write) before the message is routed.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ..context import Context
 from ..router import Reply, Router
@@ -40,14 +39,10 @@ def register(router: Router) -> None:
 
 
 def _observe_interactions(router: Router) -> None:
-    """Record the window as the router resolves each message. The router has no observer hook, so
-    its resolve is wrapped (text inside a running conversation goes to its step without resolving;
-    the message that started the conversation already opened the window)."""
-    original = router.resolve
+    """Every message, and the interaction events, open the 48-hour window (text inside a running
+    conversation included): recorded before routing, one store SET."""
 
-    def resolve(ctx: Context) -> Any:
+    @router.observe
+    def record(ctx: Context) -> None:
         if ctx.msg_type != "event" or ctx.event in INTERACTION_EVENTS:
             notify.record_interaction(ctx.store, ctx.openid, ctx.now, ctx.settings)
-        return original(ctx)
-
-    router.resolve = resolve  # type: ignore[method-assign]

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from ..models import Notification, utcnow
 
-
 ENQUEUE_CHUNK = 1000  # rows per INSERT; 14 columns each
 
 
