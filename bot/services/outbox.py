@@ -69,7 +69,8 @@ def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # One statement compiled once and run "executemany" style: SQLAlchemy batches the rows into
     # multi-row INSERTs under the drivers' bound-parameter limits, and RETURNING names the new ones.
-    stmt = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)
+    table = Notification.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)  # type: ignore[arg-type]
     added = 0
     for start in range(0, len(rows), ENQUEUE_CHUNK):
         added += len(session.execute(stmt, rows[start : start + ENQUEUE_CHUNK]).all())
