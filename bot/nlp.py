@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import messages as M
+
 DEFAULT_TZ = "Asia/Shanghai"
 
 _parser: Any = None
@@ -109,15 +111,7 @@ def parse_when(text: str, now: datetime, *, tz: str = DEFAULT_TZ) -> datetime | 
 
 
 # -- meeting types -------------------------------------------------------------------------------
-TYPE_LABELS: dict[str, str] = {
-    "general_meeting": "支部党员大会",
-    "committee_meeting": "支委会",
-    "group_meeting": "党小组会",
-    "party_lecture": "党课",
-    "theme_day": "主题党日",
-    "life_meeting": "组织生活会",
-    "member_appraisal": "民主评议党员",
-}
+TYPE_LABELS: dict[str, str] = M.MEETING_TYPE_NAMES  # the wording lives in messages.py
 # Everyday names → type; the longest alias that appears wins.
 TYPE_ALIASES: dict[str, str] = {
     "支部党员大会": "general_meeting",

@@ -22,14 +22,6 @@ from .errors import PermissionDenied
 log = logging.getLogger("zhibu.authz")
 
 ROLES = ("member", "secretary", "committee_member", "liaison", "instructor", "admin")
-ROLE_LABELS = {
-    "member": "党员",
-    "secretary": "支部书记",
-    "committee_member": "支委",
-    "liaison": "党建工作联络员",
-    "instructor": "党建指导员",
-    "admin": "党委管理员",
-}
 
 
 class Action(StrEnum):
