@@ -68,7 +68,7 @@ def test_errors_and_timeouts_are_retried_with_backoff(app: Flask, db: Session, f
     fake_wx.fail(SEND, http_status=502)
     assert dispatch_due(app, NOW) == {"claimed": 1, "retry": 1}
     row = _row(db, n.id)
-    assert row.status == "pending" and row.attempts == 1 and "None" in (row.last_error or "")
+    assert row.status == "pending" and row.attempts == 1 and row.last_error == "WeChat HTTP 502"
     assert row.due_at == NOW + timedelta(seconds=60)  # SEND_BACKOFF's first step
     assert dispatch_due(app, NOW + timedelta(seconds=59)) == {"claimed": 0}
 

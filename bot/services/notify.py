@@ -146,6 +146,8 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except WeChatClientException as exc:
+        if exc.errcode is None and exc.response is not None:  # an HTTP error, not a WeChat errcode
+            raise Transient(f"WeChat HTTP {exc.response.status_code}") from exc
         if exc.errcode in TRANSIENT_ERRCODES:
             raise Transient(f"WeChat {exc.errcode}: {exc.errmsg}") from exc
         raise
