@@ -19,7 +19,10 @@ migrate: $(STAMP)
 	$(DEMO_ENV) $(FLASK) --app bot db upgrade
 
 run: $(STAMP) migrate
-	$(DEMO_ENV) $(FLASK) --app bot seed-demo --if-empty || true
+	$(DEMO_ENV) $(FLASK) --app bot seed-demo --if-empty
+	@echo "支部通 demo: http://127.0.0.1:5000/dev/chat (the scheduler runs beside it; Ctrl+C stops both)"
+	$(DEMO_ENV) $(FLASK) --app bot scheduler & SCHED=$$!; \
+	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(FLASK) --app bot run --host 127.0.0.1 --port 5000 --with-threads
 
 test: $(STAMP)
