@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import messages as M
+from ..db import insert_for
 from ..models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
 from . import authz
 from .authz import Action
@@ -119,27 +119,30 @@ def check_in(session: Session, *, meeting: Meeting | None, member: Member | None
     problem = eligibility_problem(session, meeting, member)
     if problem:
         raise PermissionDenied(problem)
-    existing = _existing(session, meeting, member)
-    if existing is not None:
-        return _repeat(existing, member, settings, source_key, manual)
     opens, closes = window(meeting, settings)
-    local = tz_of(settings)
-    if now < opens:
-        raise Conflict(M.CHK_TOO_EARLY.format(start=meeting.starts_at.astimezone(local).strftime("%m月%d日 %H:%M"),
-                                              opens=opens.astimezone(local).strftime("%H:%M")))
-    if now > closes:
-        raise Conflict(M.CHK_CLOSED.format(end=closes.astimezone(local).strftime("%m月%d日 %H:%M")))
-    att = Attendance(meeting_id=meeting.id, member_id=member.id, checked_in_at=now,
-                     late=is_late(meeting, now, settings), channel=channel,
-                     entered_by_id=entered_by.id if entered_by else None, source_key=(source_key or None))
-    try:
-        with session.begin_nested():  # a concurrent scan of the same member loses here, not the whole action
-            session.add(att)
-    except IntegrityError:
+    if not opens <= now <= closes:
         existing = _existing(session, meeting, member)
-        if existing is None:
-            raise
+        if existing is not None:  # already checked in: a friendly answer even after the window
+            return _repeat(existing, member, settings, source_key, manual)
+        local = tz_of(settings)
+        if now < opens:
+            raise Conflict(M.CHK_TOO_EARLY.format(
+                start=meeting.starts_at.astimezone(local).strftime("%m月%d日 %H:%M"),
+                opens=opens.astimezone(local).strftime("%H:%M")))
+        raise Conflict(M.CHK_CLOSED.format(end=closes.astimezone(local).strftime("%m月%d日 %H:%M")))
+    values = dict(meeting_id=meeting.id, member_id=member.id, checked_in_at=now, late=is_late(meeting, now, settings),
+                  channel=channel, entered_by_id=entered_by.id if entered_by else None, source_key=source_key or None)
+    # One statement: the unique (meeting, member) constraint decides, so a second scan or a concurrent
+    # one inserts nothing and reads the first record instead.
+    stmt = insert_for(session)(Attendance).values(**values).on_conflict_do_nothing(
+        index_elements=["meeting_id", "member_id"]).returning(Attendance.id)
+    new_id = session.execute(stmt).scalar()
+    if new_id is None:
+        existing = _existing(session, meeting, member)
+        if existing is None:  # the conflicting row is committed, so our next statement sees it
+            raise RuntimeError(f"attendance conflict for meeting {meeting.id} member {member.id} without a row")
         return _repeat(existing, member, settings, source_key, manual)
+    att = Attendance(id=new_id, **values)
     return _result(att, member, True, _success_text(att, member, settings, manual))
 
 

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..db import insert_for
 from ..models import Notification, utcnow
 
 ENQUEUE_CHUNK = 5000  # rows handed to the driver at a time
@@ -65,12 +64,11 @@ def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
         }
         row["key"] = notice_key(row["kind"], row["recipient_id"], row["subject_type"], row["subject_id"], row["slot"])
         rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     # One statement compiled once and run "executemany" style: SQLAlchemy batches the rows into
     # multi-row INSERTs under the drivers' bound-parameter limits, and RETURNING names the new ones.
     table = Notification.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)  # type: ignore[arg-type]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)
     added = 0
     for start in range(0, len(rows), ENQUEUE_CHUNK):
         added += len(session.execute(stmt, rows[start : start + ENQUEUE_CHUNK]).all())
