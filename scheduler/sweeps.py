@@ -206,8 +206,7 @@ def sweep_compliance(session: Session, now: datetime, settings: Settings) -> int
         return 0
     today = _today(now, settings)
     month = f"{today:%Y-%m}"
-    roots = session.scalars(select(Committee.id).where(Committee.parent_id.is_(None))).all()
-    reports = [r for cid in roots for r in compliance.subtree_compliance(session, cid, now, settings)]
+    reports = compliance.all_compliance(session, now, settings)
     if not reports:
         return 0
     branch_ids = [r.branch_id for r in reports]

@@ -49,9 +49,20 @@ def step(app: Flask, clock: FrozenClock, at: datetime) -> list[Sent]:
 
 
 def stub_compliance(monkeypatch: Any, fn: Any) -> None:
-    """Replace bot.services.compliance with a module whose subtree_compliance is `fn` (the contract)."""
+    """Replace bot.services.compliance with a module whose subtree_compliance is `fn` (the contract);
+    all_compliance (every branch, what the sweep reads) answers through it for every root committee."""
     module = types.ModuleType("bot.services.compliance")
     module.subtree_compliance = fn  # type: ignore[attr-defined]
+
+    def all_compliance(session: Any, now: Any, settings: Any) -> list[Any]:
+        from sqlalchemy import select
+
+        from bot.models import Committee
+
+        roots = session.scalars(select(Committee.id).where(Committee.parent_id.is_(None))).all()
+        return [r for cid in roots for r in fn(session, cid, now, settings)]
+
+    module.all_compliance = all_compliance  # type: ignore[attr-defined]
     module.branch_compliance = lambda *a, **k: None  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bot.services.compliance", module)
     import bot.services

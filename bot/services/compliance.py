@@ -187,6 +187,11 @@ def subtree_compliance(session: Session, committee_id: int, now: datetime,
     return _compute(session, ids, now, settings)
 
 
+def all_compliance(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[BranchCompliance]:
+    """Every branch of every committee, in the same fixed number of queries (the scheduler's sweep)."""
+    return _compute(session, select(Branch.id), now, settings)
+
+
 def progress_text(bc: BranchCompliance, now: datetime, settings: Mapping[str, Any]) -> str:
     """The secretary's 进度 / 本月还差什么 answer, with why a meeting without quorum did not count."""
     local = now.astimezone(tz_of(settings))
