@@ -46,10 +46,21 @@ Sweep = Callable[[Session, datetime, Settings], int]
 
 # -- helpers -----------------------------------------------------------------------------------------
 def _not_written(kind: str, subject_type: str, subject_id: Any, slot: Any, recipient_id: Any) -> ColumnElement[bool]:
-    """No outbox row yet for this (kind, subject, slot, recipient): an index probe per candidate."""
-    n = Notification
-    return ~exists().where(n.subject_type == subject_type, n.subject_id == subject_id, n.slot == slot,
-                           n.kind == kind, n.recipient_id == recipient_id)
+    """No outbox row yet for this (kind, subject, slot, recipient): the notice's key is built in SQL exactly
+    as bot.services.outbox.notice_key builds it, so each candidate is one probe of the unique key index,
+    whatever the planner believes about the table's size (fresh rows are not yet in its statistics)."""
+    return ~exists().where(Notification.key == _key_sql(kind, recipient_id, subject_type, subject_id, slot))
+
+
+def _key_sql(kind: str, recipient_id: Any, subject_type: str, subject_id: Any, slot: Any) -> ColumnElement[str]:
+    def part(value: Any) -> ColumnElement[str]:
+        if value is None or isinstance(value, int | str):
+            return literal(str(value) if value else "-", String)
+        return func.coalesce(cast(value, String), "-")  # a column or expression
+
+    slot_sql = literal(slot, String) if isinstance(slot, str) else slot
+    return (literal(f"{kind}|", String) + part(recipient_id) + literal(f"|{subject_type}:", String)
+            + part(subject_id) + literal("|", String) + slot_sql)
 
 
 def _role_holders(role: str, scope_type: str, scope_id: Any) -> ColumnElement[bool]:

@@ -6,10 +6,11 @@ a retried message) inserts nothing the second time, without failing the caller's
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..db import insert_for
@@ -64,6 +65,8 @@ def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
         }
         row["key"] = notice_key(row["kind"], row["recipient_id"], row["subject_type"], row["subject_id"], row["slot"])
         rows.append(row)
+    if session.get_bind().dialect.name == "postgresql":
+        return _enqueue_postgresql(session, rows)
     insert = insert_for(session)
     # One statement compiled once and run "executemany" style: SQLAlchemy batches the rows into
     # multi-row INSERTs under the drivers' bound-parameter limits, and RETURNING names the new ones.
@@ -72,6 +75,31 @@ def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
     added = 0
     for start in range(0, len(rows), ENQUEUE_CHUNK):
         added += len(session.execute(stmt, rows[start : start + ENQUEUE_CHUNK]).all())
+    return added
+
+
+# PostgreSQL: one statement per chunk with one array per column (unnest zips them into rows), instead of
+# a multi-row VALUES list whose thousands of placeholders the driver must rewrite on every batch.
+_PG_COLUMNS = (("key", "varchar"), ("kind", "varchar"), ("recipient_id", "int"), ("subject_type", "varchar"),
+               ("subject_id", "int"), ("slot", "varchar"), ("text", "text"), ("payload", "json"),
+               ("urgent", "bool"), ("due_at", "timestamp"), ("status", "varchar"), ("attempts", "int"),
+               ("created_at", "timestamp"))
+_PG_INSERT = text(
+    f"INSERT INTO notification ({', '.join(c for c, _ in _PG_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _PG_COLUMNS)}) "
+    "ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
+def _enqueue_postgresql(session: Session, rows: list[dict[str, Any]]) -> int:
+    added = 0
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        chunk = rows[start : start + ENQUEUE_CHUNK]
+        params: dict[str, list[Any]] = {c: [r[c] for r in chunk] for c, _ in _PG_COLUMNS}
+        params["payload"] = [json.dumps(p, ensure_ascii=False) for p in params["payload"]]
+        for column in ("due_at", "created_at"):  # the columns hold naive UTC (see UTCDateTime)
+            params[column] = [d.astimezone(UTC).replace(tzinfo=None) for d in params[column]]
+        added += len(session.execute(_PG_INSERT, params).all())
     return added
 
 
