@@ -42,16 +42,20 @@ class Route:
     priority: int
     order: int
     pattern: re.Pattern[str] | None = None
+    writes: bool = False  # a hint: the handler always writes, so take the write lock up front (SQLite)
 
     def matches(self, ctx: Context) -> re.Match[str] | bool | None:
+        return self.matches_fields(ctx.msg_type, ctx.event, ctx.text)
+
+    def matches_fields(self, msg_type: str, event: str, text: str) -> re.Match[str] | bool | None:
         if self.kind == "text":
-            if ctx.msg_type != "text":
+            if msg_type != "text":
                 return None
             assert self.pattern is not None
-            return self.pattern.fullmatch(ctx.text)
+            return self.pattern.fullmatch(text)
         if self.kind == "event":
-            return ctx.msg_type == "event" and ctx.event == self.key
-        return ctx.msg_type == self.key
+            return msg_type == "event" and event == self.key
+        return msg_type == self.key
 
 
 @dataclass
@@ -64,7 +68,8 @@ class Router:
     _names: set[str] = field(default_factory=set)
 
     # -- registration -------------------------------------------------------------------------
-    def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
+    def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None,
+             writes: bool = False) -> Route:
         route_name = name or f"{fn.__module__}.{fn.__qualname__}"
         if route_name in self._names:
             raise RouterError(f"handler {route_name!r} registered twice")
@@ -76,7 +81,7 @@ class Router:
                 raise RouterError(f"bad pattern for {route_name}: {key!r}: {exc}") from exc
         elif not key or not re.fullmatch(r"[a-z_]+", key):
             raise RouterError(f"bad {kind} name for {route_name}: {key!r}")
-        route = Route(route_name, kind, key, fn, priority, len(self.routes), pattern)
+        route = Route(route_name, kind, key, fn, priority, len(self.routes), pattern, writes)
         self._names.add(route_name)
         self.routes.append(route)
         # Higher priority first; among equals, the first registered wins.
@@ -105,9 +110,10 @@ class Router:
 
         return deco
 
-    def event(self, event: str, *, priority: int = 50, name: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+    def event(self, event: str, *, priority: int = 50, name: str | None = None,
+              writes: bool = False) -> Callable[[HandlerFn], HandlerFn]:
         def deco(fn: HandlerFn) -> HandlerFn:
-            self._add("event", event, fn, priority, name)
+            self._add("event", event, fn, priority, name, writes)
             return fn
 
         return deco
@@ -144,6 +150,13 @@ class Router:
         return fn
 
     # -- dispatch -----------------------------------------------------------------------------
+    def writes(self, msg_type: str, event: str, text: str) -> bool:
+        """Whether the route this message will take is marked as always writing (read before any session)."""
+        for route in self.routes:
+            if route.matches_fields(msg_type, event, text):
+                return route.writes
+        return False
+
     def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
         """The handler for this message, and the text match if any."""
         for route in self.routes:

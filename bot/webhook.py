@@ -243,7 +243,7 @@ def _run_transaction(raw: dict[str, Any], msg: Any, key: str) -> Any:
     """Run the handler in one transaction. On SQLite the first try reads without the write lock (most
     messages only read); if it turns out to write and loses the race, it runs again holding the lock."""
     db = get_db()
-    if db.is_sqlite:
+    if db.is_sqlite and not _known_writer(raw):
         try:
             with db.transaction(optimistic=True) as session:
                 return dispatch(build_context(session, raw, msg, key))
@@ -255,11 +255,24 @@ def _run_transaction(raw: dict[str, Any], msg: Any, key: str) -> Any:
         return dispatch(build_context(session, raw, msg, key))
 
 
-def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Context:
+def _known_writer(raw: dict[str, Any]) -> bool:
+    """The message goes to a route marked `writes` (a check-in scan): no point reading optimistically."""
+    router: Router = current_app.extensions["router"]
+    msg_type, event = _kind(raw)
+    text = normalize_text(str(raw.get("Content") or "")) if msg_type == "text" else ""
+    return router.writes(msg_type, event, text)
+
+
+def _kind(raw: dict[str, Any]) -> tuple[str, str]:
     msg_type = str(raw["MsgType"]).lower()
     event = str(raw.get("Event") or "").lower()
     if event == "subscribe" and str(raw.get("EventKey") or "").startswith("qrscene_"):
         event = "subscribe_scan"
+    return msg_type, event
+
+
+def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Context:
+    msg_type, event = _kind(raw)
     text_raw = str(raw.get("Content") or "") if msg_type == "text" else ""
     router: Router = current_app.extensions["router"]
     ctx = Context(
