@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = threading.RLock()
         # SQLite only: a session whose transaction starts DEFERRED, so readers do not queue for the
         # write lock; if it then needs to write and another writer got there first, SQLite answers
         # "database is locked" and the caller retries with the default (IMMEDIATE) transaction.
@@ -34,9 +36,17 @@ class Database:
 
         optimistic (SQLite): start without the write lock; see is_busy() for the retry it calls for.
         """
-        factory = self.OptimisticSession if optimistic and self.is_sqlite else self.Session
-        with factory() as session, session.begin():
-            yield session
+        if not self.is_sqlite:
+            with self.Session() as session, session.begin():
+                yield session
+        elif optimistic:
+            with self.OptimisticSession() as session, session.begin():
+                yield session
+        else:
+            # Writers of this process queue here, woken the moment the lock is free, so only writers of
+            # other processes meet SQLite's busy handler (which sleeps in steps of up to 100 ms).
+            with self._writers, self.Session() as session, session.begin():
+                yield session
 
     def is_busy(self, exc: BaseException) -> bool:
         """SQLite refused a write because another writer holds or moved past our snapshot."""
