@@ -82,6 +82,9 @@ def _compliance(report: Report, backend: str, app: Flask, now: datetime, *, big:
                       ratio=f"{mb / ms:.1f} × the small city" if ms else ""))
 
 
+ISSUE_SWEEPS = ("meetings", "rectification")
+
+
 def _sweep_functions() -> list[tuple[str, Callable[..., int]]]:
     sweeps = importlib.import_module("scheduler.sweeps").ALL_SWEEPS
     if isinstance(sweeps, dict):
@@ -98,7 +101,7 @@ def sweeps(report: Report, backend: str, app: Flask, now: datetime, *, upcoming:
     scale = f"{upcoming:,} upcoming meetings, {rectifications:,} open rectification items"
     with app.app_context():
         for attempt in ("first pass", "second pass (nothing new)"):
-            total, failed = 0.0, 0
+            total, failed, issue_sweeps = 0.0, 0, 0.0
             for name, fn in _sweep_functions():
                 t0 = time.perf_counter()
                 try:
@@ -111,7 +114,12 @@ def sweeps(report: Report, backend: str, app: Flask, now: datetime, *, upcoming:
                     continue
                 took = time.perf_counter() - t0
                 total += took
+                if name in ISSUE_SWEEPS:
+                    issue_sweeps += took
                 report.add(Figure(SWEEPS, backend, f"{name}, {attempt}", f"{took:.3f} s, {written:,} written"))
+            report.add(Figure(SWEEPS, backend, f"meetings + rectification sweeps, {attempt}", f"{issue_sweeps:.2f} s",
+                              target="< 1 s", verdict=verdict(issue_sweeps < 1.0),
+                              note="the issue's figure: the sweeps over the upcoming meetings and open items"))
             report.add(Figure(SWEEPS, backend, f"all sweeps, {attempt}", f"{total:.2f} s", target="< 1 s",
                               verdict="ERROR" if failed else verdict(total < 1.0),
                               note=scale + (f"; {failed} sweep(s) failed, not counted" if failed else "")))
