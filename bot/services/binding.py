@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from .. import messages as M
 from ..models import BindCode, Member
 from ..store import Store, StoreUnavailable
-from .authz import Action, can, require
-from .errors import Conflict, Invalid, NotFound, TryLater
-from .org import mask_phone
+from .authz import Action, require
+from .errors import Conflict, Invalid, TryLater
+from .org import mask_phone, members_for
 
 log = logging.getLogger("zhibu.binding")
 
@@ -50,20 +50,7 @@ class BindPolicy:
 # -- issuing -------------------------------------------------------------------------------------
 def find_invitee(session: Session, actor: Member, query: str) -> Member:
     """The member `actor` means by a name or a member id, among those actor may invite."""
-    query = query.strip()
-    if query.lstrip("#").isdigit():
-        member = session.get(Member, int(query.lstrip("#")))
-        if member is None or not member.active:
-            raise NotFound(M.MEMBER_ID_NOT_FOUND.format(id=query.lstrip("#")))
-        require(session, actor, Action.INVITE_MEMBER, member)
-        return member
-    named = list(session.scalars(select(Member).where(Member.name == query, Member.active.is_(True))
-                                 .order_by(Member.id)))
-    if not named:
-        raise NotFound(M.MEMBER_NAME_NOT_FOUND.format(name=query))
-    mine = [m for m in named if can(session, actor, Action.INVITE_MEMBER, m)]
-    if not mine:
-        require(session, actor, Action.INVITE_MEMBER, named[0])  # logs and raises
+    mine = members_for(session, actor, query, Action.INVITE_MEMBER, active_only=True)
     if len(mine) > 1:
         from ..models import Branch
 
@@ -72,7 +59,7 @@ def find_invitee(session: Session, actor: Member, query: str) -> Member:
             branch = session.get(Branch, m.branch_id) if m.branch_id else None
             lines.append(M.INVITE_CHOICE_LINE.format(id=m.id, name=m.name, branch=branch.name if branch else "—",
                                                      phone=mask_phone(m.phone)))
-        raise Conflict(M.INVITE_AMBIGUOUS.format(name=query, choices="\n".join(lines)))
+        raise Conflict(M.INVITE_AMBIGUOUS.format(name=query.strip(), choices="\n".join(lines)))
     return mine[0]
 
 

@@ -312,20 +312,31 @@ def mask_phone(phone: str | None) -> str:
 
 
 # -- who may be looked at ------------------------------------------------------------------------
-def members_visible_to(session: Session, actor: Member, query: str) -> list[Member]:
-    """Members named `query` (or with id `#n`) whose record `actor` may read; logs each read, since a
-    member's record is personal data. Nothing found: NotFound; found but none allowed: PermissionDenied."""
+def members_for(session: Session, actor: Member, query: str, action: Action, *,
+                active_only: bool = False) -> list[Member]:
+    """Members named `query` (or with id `#n`) on whom `actor` may take `action`. Nothing found: NotFound
+    naming what was asked for; found but none allowed: PermissionDenied (logged)."""
     query = query.strip()
     if query.lstrip("#").isdigit():
-        found = [get_member(session, int(query.lstrip("#")))]
+        member = session.get(Member, int(query.lstrip("#")))
+        if member is None or (active_only and not member.active):
+            raise NotFound(M.MEMBER_ID_NOT_FOUND.format(id=query.lstrip("#")))
+        found = [member]
     else:
         found = list(session.scalars(select(Member).where(Member.name == query, Member.active.is_(True))
                                      .order_by(Member.id)))
         if not found:
             raise NotFound(M.MEMBER_NAME_NOT_FOUND.format(name=query))
-    visible = [m for m in found if can(session, actor, Action.VIEW_MEMBER, m)]
-    if not visible:
-        require(session, actor, Action.VIEW_MEMBER, found[0])
+    allowed = [m for m in found if can(session, actor, action, m)]
+    if not allowed:
+        require(session, actor, action, found[0])  # logs and raises
+    return allowed
+
+
+def members_visible_to(session: Session, actor: Member, query: str) -> list[Member]:
+    """Members named `query` (or with id `#n`) whose record `actor` may read; logs each read, since a
+    member's record is personal data."""
+    visible = members_for(session, actor, query, Action.VIEW_MEMBER)
     for m in visible:
         if m.id != actor.id:
             personal_log.info("personal data read: reader=%s member=%s fields=record", actor.id, m.id)
