@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = threading.RLock()
+        self._writers = WriterQueue(url) if url.startswith("sqlite") else None
         # SQLite only: a session whose transaction starts DEFERRED, so readers do not queue for the
         # write lock; if it then needs to write and another writer got there first, SQLite answers
         # "database is locked" and the caller retries with the default (IMMEDIATE) transaction.
@@ -43,8 +44,9 @@ class Database:
             with self.OptimisticSession() as session, session.begin():
                 yield session
         else:
-            # Writers of this process queue here, woken the moment the lock is free, so only writers of
-            # other processes meet SQLite's busy handler (which sleeps in steps of up to 100 ms).
+            # Writers queue here (threads on a lock, processes on a file lock), each woken the moment the
+            # lock is free, instead of meeting SQLite's busy handler, which sleeps in steps of up to 100 ms.
+            assert self._writers is not None
             with self._writers, self.Session() as session, session.begin():
                 yield session
 
@@ -56,6 +58,34 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+
+class WriterQueue:
+    """One SQLite writer at a time across the threads and processes of a host: a thread lock, then an
+    flock on a file beside the database. Re-entrant within a thread."""
+
+    def __init__(self, url: str) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+        path = url.split("///", 1)[1] if "///" in url else ""
+        self._path = path + ".writer-lock" if path and path != ":memory:" else None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._path:
+            if self._fd is None or self._pid != os.getpid():  # a forked worker needs its own open file
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
 
 
 def make_engine(url: str) -> Engine:
