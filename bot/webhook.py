@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from xml.parsers.expat import ExpatError
 
 import wechatpy
@@ -241,53 +241,55 @@ def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
 
 def _run_transaction(raw: dict[str, Any], msg: Any, key: str) -> Any:
     """Run the handler in one transaction. On SQLite the first try reads without the write lock (most
-    messages only read); if it turns out to write and loses the race, it runs again holding the lock."""
+    messages only read) unless the route is marked as always writing; if a read-first try turns out to
+    write and loses the race, it runs again holding the lock."""
     db = get_db()
-    if db.is_sqlite and not _known_writer(raw):
+    kind = _kind(raw)
+    router: Router = current_app.extensions["router"]
+    if db.is_sqlite and not router.writes(kind.msg_type, kind.event, kind.text):
         try:
             with db.transaction(optimistic=True) as session:
-                return dispatch(build_context(session, raw, msg, key))
+                return dispatch(build_context(session, raw, msg, key, kind))
         except OperationalError as exc:
             if not db.is_busy(exc):
                 raise
             log.info("write race on %s: running again with the write lock", key)
     with db.transaction() as session:
-        return dispatch(build_context(session, raw, msg, key))
+        return dispatch(build_context(session, raw, msg, key, kind))
 
 
-def _known_writer(raw: dict[str, Any]) -> bool:
-    """The message goes to a route marked `writes` (a check-in scan): no point reading optimistically."""
-    router: Router = current_app.extensions["router"]
-    msg_type, event = _kind(raw)
-    text = normalize_text(str(raw.get("Content") or "")) if msg_type == "text" else ""
-    return router.writes(msg_type, event, text)
+class Kind(NamedTuple):
+    """What routing looks at, read from the message once."""
+
+    msg_type: str
+    event: str
+    text_raw: str
+    text: str
 
 
-def _kind(raw: dict[str, Any]) -> tuple[str, str]:
+def _kind(raw: dict[str, Any]) -> Kind:
     msg_type = str(raw["MsgType"]).lower()
     event = str(raw.get("Event") or "").lower()
     if event == "subscribe" and str(raw.get("EventKey") or "").startswith("qrscene_"):
         event = "subscribe_scan"
-    return msg_type, event
-
-
-def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str) -> Context:
-    msg_type, event = _kind(raw)
     text_raw = str(raw.get("Content") or "") if msg_type == "text" else ""
-    router: Router = current_app.extensions["router"]
+    return Kind(msg_type, event, text_raw, normalize_text(text_raw))
+
+
+def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind) -> Context:
     ctx = Context(
         session=session,
         store=get_store(),
         settings=current_app.config,
-        router=router,
+        router=current_app.extensions["router"],
         msg=msg,
         raw=raw,
         openid=str(raw["FromUserName"]),
         now=clock.now(),
-        msg_type=msg_type,
-        event=event,
-        text_raw=text_raw,
-        text=normalize_text(text_raw),
+        msg_type=kind.msg_type,
+        event=kind.event,
+        text_raw=kind.text_raw,
+        text=kind.text,
         dedupe_key=key,
         _client_factory=get_client,
     )
