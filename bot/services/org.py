@@ -104,13 +104,6 @@ def get_committee(session: Session, committee_id: int) -> Committee:
     return committee
 
 
-def get_member(session: Session, member_id: int) -> Member:
-    member = session.get(Member, member_id)
-    if member is None:
-        raise NotFound(M.MEMBER_ID_NOT_FOUND.format(id=member_id))
-    return member
-
-
 def committee_ids_under(session: Session, committee_id: int) -> list[int]:
     """A committee and every committee below it."""
     found = [committee_id]
