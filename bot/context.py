@@ -13,13 +13,19 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from .models import Member
-from .store import Store, StoreUnavailable
+from .store import Batch, Store, StoreUnavailable
 
 if TYPE_CHECKING:
     from .router import Router
+    from .services.authz import Sender
     from .wechat import ZhibuWeChatClient
 
 log = logging.getLogger(__name__)
+
+
+def conversation_key(openid: str) -> str:
+    """Where a sender's multi-step conversation state lives in the store."""
+    return f"conv:{openid}"
 
 
 def normalize_text(text: str) -> str:
@@ -44,10 +50,16 @@ class Context:
     text: str = ""
     dedupe_key: str = ""
     match: re.Match[str] | None = None
-    member: Member | None = None
+    sender: Sender | None = None  # the bound member who wrote, light (see load_member)
     conversation: dict[str, Any] | None = None
     _client_factory: Any = None
     _roles: set[str] | None = field(default=None, repr=False)
+    _member: Member | None = field(default=None, repr=False)
+    # The conversation state read with the webhook's dedupe claim (one store round trip), if it was.
+    prefetched_conversation: str | None = None
+    conversation_prefetched: bool = False
+    # Store writes that go out with the reply after the transaction (one round trip), e.g. the 48-hour window.
+    store_after: Batch = field(default_factory=Batch)
 
     @property
     def wechat(self) -> ZhibuWeChatClient:
@@ -55,12 +67,20 @@ class Context:
         client: ZhibuWeChatClient = self._client_factory()
         return client
 
-    def load_member(self) -> Member | None:
-        """The sender's member record and role names, read together."""
-        from .services.authz import member_with_roles
+    def load_member(self) -> Sender | None:
+        """The sender's light record and role names, read together (one query, no ORM object)."""
+        from .services.authz import sender_with_roles
 
-        self.member, self._roles = member_with_roles(self.session, self.openid)
-        return self.member
+        self.sender, self._roles = sender_with_roles(self.session, self.openid)
+        self._member = None
+        return self.sender
+
+    @property
+    def member(self) -> Member | None:
+        """The sender's full member record, loaded on first use (the hot paths make do with `sender`)."""
+        if self._member is None and self.sender is not None:
+            self._member = self.session.get(Member, self.sender.id)
+        return self._member
 
     @property
     def roles(self) -> set[str]:
@@ -73,14 +93,17 @@ class Context:
 
     # -- multi-step conversations -------------------------------------------------------------
     def _conv_key(self) -> str:
-        return f"conv:{self.openid}"
+        return conversation_key(self.openid)
 
     def load_conversation(self) -> dict[str, Any] | None:
-        try:
-            raw = self.store.get(self._conv_key())
-        except StoreUnavailable:
-            log.warning("store unavailable: conversation state for %s not read", self.openid)
-            return None
+        if self.conversation_prefetched:
+            raw = self.prefetched_conversation
+        else:
+            try:
+                raw = self.store.get(self._conv_key())
+            except StoreUnavailable:
+                log.warning("store unavailable: conversation state for %s not read", self.openid)
+                return None
         self.conversation = json.loads(raw) if raw else None
         return self.conversation
 

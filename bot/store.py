@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import fakeredis
@@ -63,6 +64,34 @@ class Breaker:
                 self.open_until = 0.0
 
 
+@dataclass
+class Batch:
+    """Store operations sent together: one round trip to Redis (a pipeline, not a transaction).
+
+    Each method returns the index of its result in what Store.run() returns.
+    """
+
+    ops: list[tuple[str, str, str | None, int | None, bool]] = field(default_factory=list)
+
+    def set(self, key: str, value: str, *, ex: int | None = None, nx: bool = False) -> int:
+        self.ops.append(("set", key, value, ex, nx))
+        return len(self.ops) - 1
+
+    def get(self, key: str) -> int:
+        self.ops.append(("get", key, None, None, False))
+        return len(self.ops) - 1
+
+    def delete(self, key: str) -> int:
+        self.ops.append(("delete", key, None, None, False))
+        return len(self.ops) - 1
+
+    def extend(self, other: Batch) -> None:
+        self.ops.extend(other.ops)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+
 class Store:
     """A small, prefixed view of Redis with the operations the app needs."""
 
@@ -100,6 +129,49 @@ class Store:
     def delete(self, *keys: str) -> int:
         with self._guard():
             return int(self.client.delete(*(self.k(k) for k in keys)))
+
+    def run(self, batch: Batch) -> list[Any]:
+        """Every operation of the batch in one round trip; results in order (set: bool, get: str | None,
+        delete: int).
+
+        The commands go out on one pooled connection as a single packed write and their replies are read
+        in order: a pipeline without the client's per-command bookkeeping (this is the webhook's hot path).
+        """
+        if not batch.ops:
+            return []
+        commands: list[tuple[Any, ...]] = []
+        for op, key, value, ex, nx in batch.ops:
+            if op == "set":
+                args: tuple[Any, ...] = ("SET", self.k(key), value or "")
+                args += (("EX", ex) if ex is not None else ()) + (("NX",) if nx else ())
+                commands.append(args)
+            else:
+                commands.append(("GET" if op == "get" else "DEL", self.k(key)))
+        with self._guard():
+            raw = self._send(commands)
+        out: list[Any] = []
+        for (op, *_rest), value in zip(batch.ops, raw, strict=True):
+            if isinstance(value, redis.ResponseError):
+                raise StoreUnavailable(str(value))
+            if op == "set":
+                out.append(value is not None)
+            elif op == "get":
+                out.append(None if value is None else _text(value))
+            else:
+                out.append(int(value))
+        return out
+
+    def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        pool = self.client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_packed_command(conn.pack_commands(commands))
+            return [conn.read_response(disable_decoding=False) for _ in commands]
+        except BaseException:
+            conn.disconnect()  # replies may be left unread: never hand this socket out again as it is
+            raise
+        finally:
+            pool.release(conn)
 
     def incr(self, key: str, *, ex: int | None = None) -> int:
         """Increment a counter; the first increment starts its expiry window."""
@@ -163,6 +235,17 @@ class MemoryStore(Store):
     def delete(self, *keys: str) -> int:
         with self._mutex:
             return sum(self._data.pop(self.k(k), None) is not None for k in keys)
+
+    def run(self, batch: Batch) -> list[Any]:
+        out: list[Any] = []
+        for op, key, value, ex, nx in batch.ops:
+            if op == "set":
+                out.append(self.set(key, value or "", ex=ex, nx=nx))
+            elif op == "get":
+                out.append(self.get(key))
+            else:
+                out.append(self.delete(key))
+        return out
 
     def incr(self, key: str, *, ex: int | None = None) -> int:
         now = time.monotonic()

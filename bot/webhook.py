@@ -14,20 +14,21 @@ import time
 from typing import Any, NamedTuple
 from xml.parsers.expat import ExpatError
 
-import wechatpy
 import xmltodict
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply, create_reply
 
 from . import clock
 from . import messages as M
-from .context import Context, normalize_text
+from .context import Context, conversation_key, normalize_text
 from .db import get_db
 from .router import Router
 from .services.errors import ServiceError
-from .store import Store, StoreUnavailable, get_store
+from .store import Batch, Store, StoreUnavailable, get_store
 from .wechat import get_client
 
 log = logging.getLogger("zhibu.webhook")
@@ -104,7 +105,7 @@ def receive() -> Response:
         else:
             xml = body.decode("utf-8")
         raw = _parse(xml)
-        msg = _typed(xml)
+        msg = _typed(raw)
     except UnicodeDecodeError:
         return _refuse(BadRequest(400, "body is not UTF-8"))
     except BadRequest as exc:
@@ -165,11 +166,31 @@ def _parse(xml: str) -> dict[str, Any]:
     return raw
 
 
-def _typed(xml: str) -> Any:
+def _typed(raw: dict[str, Any]) -> Any:
+    """wechatpy's message or event object for the parsed XML (parsed once, here, not again by wechatpy)."""
     try:
-        return wechatpy.parse_message(xml)
+        return typed_message(raw)
     except Exception as exc:  # wechatpy's field conversions raise ValueError, AttributeError, …
         raise BadRequest(400, f"XML fields malformed: {type(exc).__name__}") from exc
+
+
+def typed_message(raw: dict[str, Any]) -> Any:
+    """The class wechatpy.parse_message would pick, built from a copy of the already parsed dict."""
+    fields = dict(raw)
+    msg_type = str(fields["MsgType"]).lower()
+    if msg_type != "event" and not msg_type.startswith("device_"):
+        return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
+    event = str(fields["Event"]).lower() if "Event" in fields else None
+    if msg_type.startswith("device_"):
+        event = msg_type if event is None else f"device_{event}"
+    key = fields.get("EventKey")
+    if event == "subscribe" and isinstance(key, str) and key:
+        if key.startswith(("scanbarcode|", "scanimage|")):
+            event = fields["Event"] = "subscribe_scan_product"
+        elif key.startswith("qrscene_"):
+            event = fields["Event"] = "subscribe_scan"
+            fields["EventKey"] = key.removeprefix("qrscene_")
+    return EVENT_TYPES.get(event, UnknownMessage)(fields)
 
 
 def message_key(raw: dict[str, Any]) -> str:
@@ -180,28 +201,40 @@ def message_key(raw: dict[str, Any]) -> str:
 
 
 def respond(raw: dict[str, Any], msg: Any) -> str:
-    """The rendered reply for this message, computing it once across WeChat's retries."""
+    """The rendered reply for this message, computing it once across WeChat's retries.
+
+    Two store round trips: the dedupe claim (with the sender's conversation state, for text) before
+    the transaction, and the reply (with writes handlers left for after, like the 48-hour window) after it.
+    """
     store = get_store()
     key = "reply:" + message_key(raw)
     ttl = int(current_app.config["DEDUPE_TTL"])
+    kind = _kind(raw)
+    before = Batch()
+    claim = before.set(key, PENDING, ex=ttl, nx=True)
+    conv = before.get(conversation_key(str(raw["FromUserName"]))) if kind.msg_type == "text" else None
+    prefetched: tuple[str | None] | None = None
     try:
-        first = store.set(key, PENDING, ex=ttl, nx=True)
+        results = store.run(before)
     except StoreUnavailable:
         log.warning("store unavailable: dedupe for %s falls back to database constraints", key)
         first, store_ok = True, False
     else:
-        store_ok = True
+        first, store_ok = bool(results[claim]), True
+        if conv is not None:
+            prefetched = (results[conv],)
     if not first:
         return _await_first(store, key)
-    rendered, keep = render(raw, msg, key)
+    rendered, keep, after = render(raw, msg, key, kind, prefetched)
     if store_ok:
-        try:
-            if keep:
-                store.set(key, rendered, ex=ttl)
-            else:  # nothing happened: let a retry try again
-                store.delete(key)
-        except StoreUnavailable:
-            log.warning("store unavailable: reply for %s not kept", key)
+        if keep:
+            after.set(key, rendered, ex=ttl)
+        else:  # nothing happened: let a retry try again
+            after.delete(key)
+    try:
+        store.run(after)
+    except StoreUnavailable:
+        log.warning("store unavailable: reply for %s not kept", key)
     return rendered
 
 
@@ -220,11 +253,14 @@ def _await_first(store: Store, key: str) -> str:
     return "success"
 
 
-def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
-    """Dispatch in one transaction; returns the reply XML and whether the effect happened."""
+def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind | None = None,
+           prefetched: tuple[str | None] | None = None) -> tuple[str, bool, Batch]:
+    """Dispatch in one transaction; returns the reply XML, whether the effect happened, and the store
+    writes to send after it."""
     keep = True
+    after = Batch()
     try:
-        reply = _run_transaction(raw, msg, key)
+        reply = _run_transaction(raw, msg, key, kind or _kind(raw), prefetched, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
         reply = exc.message
     except (OperationalError, DBAPIError):
@@ -236,26 +272,42 @@ def render(raw: dict[str, Any], msg: Any, key: str) -> tuple[str, bool]:
     except Exception:
         log.exception("handler failed on %s", key)
         reply, keep = M.APOLOGY, False
-    return _render_reply(reply, msg), keep
+    return _render_reply(reply, msg), keep, after
 
 
-def _run_transaction(raw: dict[str, Any], msg: Any, key: str) -> Any:
+def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefetched: tuple[str | None] | None,
+                     after: Batch) -> Any:
     """Run the handler in one transaction. On SQLite the first try reads without the write lock (most
     messages only read) unless the route is marked as always writing; if a read-first try turns out to
-    write and loses the race, it runs again holding the lock."""
+    write and loses the race, it runs again holding the lock. A pooled connection found dead (the database
+    restarted) fails before anything is committed: the action runs once more on a new connection."""
     db = get_db()
-    kind = _kind(raw)
     router: Router = current_app.extensions["router"]
+
+    def attempt(optimistic: bool) -> Any:
+        with db.transaction(optimistic=optimistic) as session:
+            ctx = build_context(session, raw, msg, key, kind, prefetched)
+            try:
+                return dispatch(ctx)
+            finally:
+                after.extend(ctx.store_after)  # the window opened even if the action is refused
+
     if db.is_sqlite and not router.writes(kind.msg_type, kind.event, kind.text):
         try:
-            with db.transaction(optimistic=True) as session:
-                return dispatch(build_context(session, raw, msg, key, kind))
+            return attempt(True)
         except OperationalError as exc:
             if not db.is_busy(exc):
                 raise
             log.info("write race on %s: running again with the write lock", key)
-    with db.transaction() as session:
-        return dispatch(build_context(session, raw, msg, key, kind))
+            after.ops.clear()
+    try:
+        return attempt(False)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection lost on %s: running again on a new connection", key)
+        after.ops.clear()
+        return attempt(False)
 
 
 class Kind(NamedTuple):
@@ -276,7 +328,8 @@ def _kind(raw: dict[str, Any]) -> Kind:
     return Kind(msg_type, event, text_raw, normalize_text(text_raw))
 
 
-def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind) -> Context:
+def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
+                  prefetched: tuple[str | None] | None = None) -> Context:
     ctx = Context(
         session=session,
         store=get_store(),
@@ -293,6 +346,8 @@ def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: K
         dedupe_key=key,
         _client_factory=get_client,
     )
+    if prefetched is not None:
+        ctx.prefetched_conversation, ctx.conversation_prefetched = prefetched[0], True
     ctx.load_member()
     return ctx
 

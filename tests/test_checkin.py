@@ -94,7 +94,7 @@ def test_retry_without_redis_gets_the_same_success_reply(app: Flask, chat: Chat,
     def down(*_a: Any, **_k: Any) -> Any:
         raise StoreUnavailable("redis is down")
 
-    for name in ("get", "set", "delete"):
+    for name in ("get", "set", "delete", "run"):
         monkeypatch.setattr(store, name, down)
     xml = wxxml.scan("o_zhang", "checkin_test_1", create_time=next(_times))
     first = chat.send(xml)

@@ -6,7 +6,7 @@ import time
 
 from flask import Flask
 
-from bot.store import Store
+from bot.store import Batch, Store
 
 
 def test_set_nx_get_delete(app: Flask) -> None:
@@ -44,3 +44,18 @@ def test_prefixes_isolate_apps(app: Flask) -> None:
     assert other.get("k") is None
     store.clear_prefix()
     assert store.get("k") is None
+
+
+def test_batch_runs_in_order_with_each_result(app: Flask) -> None:
+    store: Store = app.extensions["store"]
+    store.set("taken", "old")
+    batch = Batch()
+    claim = batch.set("taken", "new", nx=True, ex=60)
+    fresh = batch.set("fresh", "v", nx=True, ex=60)
+    read = batch.get("taken")
+    gone = batch.delete("fresh")
+    missing = batch.get("fresh")
+    results = store.run(batch)
+    assert (results[claim], results[fresh], results[read], results[gone], results[missing]) == \
+        (False, True, "old", 1, None)
+    assert store.run(Batch()) == []

@@ -8,10 +8,10 @@ from ..router import Reply, Router
 
 
 def help_text(ctx: Context) -> str:
-    if ctx.member is None:
+    if ctx.sender is None:
         return M.UNBOUND_HELP
     entries = ctx.router.menu_for(ctx.roles, bound=True)
-    lines = [M.HELP_HEADER.format(name=ctx.member.name)]
+    lines = [M.HELP_HEADER.format(name=ctx.sender.name)]
     lines += [f"· {e.usage} — {e.summary}" if e.summary else f"· {e.usage}" for e in entries]
     lines.append(M.HELP_FOOTER)
     return "\n".join(lines)

@@ -249,7 +249,7 @@ def register(router: Router) -> None:
 
     def scan_checkin(ctx: Context, scene: str) -> Reply:
         meeting = checkin.meeting_by_scene(ctx.session, scene)
-        result = checkin.check_in(ctx.session, meeting=meeting, member=ctx.member, now=ctx.now, channel="scan",
+        result = checkin.check_in(ctx.session, meeting=meeting, member=ctx.sender, now=ctx.now, channel="scan",
                                   settings=ctx.settings, source_key=ctx.dedupe_key)
         return result.message
 

@@ -1,7 +1,7 @@
 """Events about our own sends (TEMPLATESENDJOBFINISH, subscribe_msg_*), and the 48-hour window.
 
 Every message or interaction event a member sends opens WeChat's customer-service window; it is
-recorded in the store (one SET, no database write) before the message is routed.
+recorded in the store (one SET, no database write), sent together with the reply.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def register(router: Router) -> None:
 
 def _observe_interactions(router: Router) -> None:
     """Every message, and the interaction events, open the 48-hour window (text inside a running
-    conversation included): recorded before routing, one store SET."""
+    conversation included): one store SET, sent with the reply after the transaction."""
 
     @router.observe
     def record(ctx: Context) -> None:
         if ctx.msg_type != "event" or ctx.event in INTERACTION_EVENTS:
-            notify.record_interaction(ctx.store, ctx.openid, ctx.now, ctx.settings)
+            notify.record_interaction(ctx.store_after, ctx.openid, ctx.now, ctx.settings)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
@@ -72,7 +73,7 @@ def role_names(session: Session, member: Member | None) -> set[str]:
     return names_of(member, (g.role for g in grants(session, member)))
 
 
-def names_of(member: Member, granted: Iterable[str | None]) -> set[str]:
+def names_of(member: Member | Sender, granted: Iterable[str | None]) -> set[str]:
     """Role names from a member's granted roles: 'member' added for everyone in a branch."""
     names = {role for role in granted if role}
     if member.branch_id is not None:
@@ -80,16 +81,34 @@ def names_of(member: Member, granted: Iterable[str | None]) -> set[str]:
     return names
 
 
-def member_with_roles(session: Session, openid: str) -> tuple[Member | None, set[str]]:
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """What the webhook's hot paths need of the member who wrote: read with their roles in one light
+    query (a Core statement, no ORM object). Handlers that need the full record use Context.member."""
+
+    id: int
+    name: str
+    branch_id: int | None
+    group_id: int | None
+    is_committee_member: bool
+    active: bool
+
+
+_SENDER = (
+    select(Member.id, Member.name, Member.branch_id, Member.group_id, Member.is_committee_member, Member.active,
+           RoleGrant.role)
+    .outerjoin(RoleGrant, RoleGrant.member_id == Member.id)
+    .where(Member.openid == bindparam("openid"))
+)
+
+
+def sender_with_roles(session: Session, openid: str) -> tuple[Sender | None, set[str]]:
     """The member bound to an openid and their role names, in one query (the webhook's hot path)."""
-    rows = session.execute(
-        select(Member, RoleGrant.role).outerjoin(RoleGrant, RoleGrant.member_id == Member.id)
-        .where(Member.openid == openid)
-    ).all()
+    rows = session.connection().execute(_SENDER, {"openid": openid}).all()
     if not rows:
         return None, set()
-    member = rows[0][0]
-    return member, names_of(member, (role for _, role in rows))
+    sender = Sender(*rows[0][:6])
+    return sender, names_of(sender, (row[6] for row in rows))
 
 
 def committee_chain(session: Session, committee_id: int) -> list[int]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import messages as M
@@ -28,6 +28,71 @@ from .meetings import fmt_stamp, tz_of
 CHANNELS = ("scan", "rotating", "manual", "miniprogram")
 
 
+class Attendee(Protocol):
+    """What check-in reads of a member: an ORM Member, or the webhook's light authz.Sender."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def branch_id(self) -> int | None: ...
+    @property
+    def group_id(self) -> int | None: ...
+    @property
+    def is_committee_member(self) -> bool: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class CheckinMeeting(Protocol):
+    """What check-in reads of a meeting: an ORM Meeting, or a light MeetingRow."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def branch_id(self) -> int: ...
+    @property
+    def group_id(self) -> int | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRow:
+    """A meeting as check-in needs it, read without an ORM object (the scan's hot path)."""
+
+    id: int
+    branch_id: int
+    group_id: int | None
+    type: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+_BY_SCENE = select(Meeting.id, Meeting.branch_id, Meeting.group_id, Meeting.type, Meeting.status, Meeting.starts_at,
+                   Meeting.ends_at).where(Meeting.checkin_scene == bindparam("scene"))
+_INSERT: dict[str, Any] = {}  # the prepared INSERT … ON CONFLICT DO NOTHING per dialect
+
+
+def _insert_attendance(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    stmt = _INSERT.get(dialect)
+    if stmt is None:
+        cols = ("meeting_id", "member_id", "checked_in_at", "late", "channel", "entered_by_id", "source_key")
+        stmt = insert_for(session)(Attendance).values({c: bindparam(c) for c in cols}).on_conflict_do_nothing(
+            index_elements=["meeting_id", "member_id"]).returning(Attendance.id)
+        _INSERT[dialect] = stmt
+    return stmt
+
+
 @dataclass(frozen=True)
 class CheckinResult:
     attendance_id: int
@@ -39,24 +104,24 @@ class CheckinResult:
     message: str  # what the member (or the secretary, for 代签) reads
 
 
-def window(meeting: Meeting, settings: Mapping[str, Any]) -> tuple[datetime, datetime]:
+def window(meeting: CheckinMeeting, settings: Mapping[str, Any]) -> tuple[datetime, datetime]:
     """When check-in opens and closes."""
     return meeting.starts_at - timedelta(minutes=int(settings["CHECKIN_OPENS_BEFORE"])), meeting.ends_at
 
 
-def is_late(meeting: Meeting, at: datetime, settings: Mapping[str, Any]) -> bool:
+def is_late(meeting: CheckinMeeting, at: datetime, settings: Mapping[str, Any]) -> bool:
     return at > meeting.starts_at + timedelta(minutes=int(settings["CHECKIN_LATE_AFTER"]))
 
 
-def meeting_by_scene(session: Session, scene: str) -> Meeting:
+def meeting_by_scene(session: Session, scene: str) -> MeetingRow:
     """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_)."""
-    meeting = session.scalar(select(Meeting).where(Meeting.checkin_scene == scene[:64]))
-    if meeting is None or meeting.status == "deleted":
+    row = session.connection().execute(_BY_SCENE, {"scene": scene[:64]}).first()
+    if row is None or row.status == "deleted":
         raise NotFound(M.CHK_SCENE_UNKNOWN)
-    return meeting
+    return MeetingRow(*row)
 
 
-def eligibility_problem(session: Session, meeting: Meeting, member: Member) -> str | None:
+def eligibility_problem(session: Session, meeting: CheckinMeeting, member: Attendee) -> str | None:
     """Why `member` may not check in to `meeting`, or None if they may."""
     if member.branch_id == meeting.branch_id:
         if meeting.type == "group_meeting" and meeting.group_id is not None and member.group_id != meeting.group_id:
@@ -74,23 +139,23 @@ def eligibility_problem(session: Session, meeting: Meeting, member: Member) -> s
     return M.CHK_NOT_MEMBER.format(branch=branch.name if branch else "本支部")
 
 
-def _existing(session: Session, meeting: Meeting, member: Member) -> Attendance | None:
+def _existing(session: Session, meeting: CheckinMeeting, member: Attendee) -> Attendance | None:
     return session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                    Attendance.member_id == member.id))
 
 
-def _success_text(att: Attendance, member: Member, settings: Mapping[str, Any], manual: bool) -> str:
+def _success_text(att: Attendance, member: Attendee, settings: Mapping[str, Any], manual: bool) -> str:
     at = fmt_stamp(att.checked_in_at, settings)
     if manual:
         return M.CHK_MANUAL_OK.format(name=member.name, at=at)
     return (M.CHK_OK_LATE if att.late else M.CHK_OK).format(name=member.name, at=at)
 
 
-def _result(att: Attendance, member: Member, created: bool, message: str) -> CheckinResult:
+def _result(att: Attendance, member: Attendee, created: bool, message: str) -> CheckinResult:
     return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, created, message)
 
 
-def _repeat(att: Attendance, member: Member, settings: Mapping[str, Any], source_key: str | None,
+def _repeat(att: Attendance, member: Attendee, settings: Mapping[str, Any], source_key: str | None,
             manual: bool) -> CheckinResult:
     if source_key and att.source_key == source_key:  # WeChat retried the same message: the same reply
         return _result(att, member, False, _success_text(att, member, settings, manual))
@@ -99,7 +164,7 @@ def _repeat(att: Attendance, member: Member, settings: Mapping[str, Any], source
     return _result(att, member, False, text)
 
 
-def check_in(session: Session, *, meeting: Meeting | None, member: Member | None, now: datetime, channel: str,
+def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attendee | None, now: datetime, channel: str,
              settings: Mapping[str, Any], entered_by: Member | None = None,
              source_key: str | None = None) -> CheckinResult:
     """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written)."""
@@ -111,7 +176,10 @@ def check_in(session: Session, *, meeting: Meeting | None, member: Member | None
         raise Conflict(M.CHK_CANCELLED)
     manual = entered_by is not None
     if manual:
-        authz.require(session, entered_by, Action.CHECKIN_OTHERS, meeting)
+        target = meeting if isinstance(meeting, Meeting) else session.get(Meeting, meeting.id)
+        if target is None:
+            raise NotFound(M.CHK_SCENE_UNKNOWN)
+        authz.require(session, entered_by, Action.CHECKIN_OTHERS, target)
     if member is None:
         raise PermissionDenied(M.CHK_UNBOUND)
     if not member.active:
@@ -134,15 +202,13 @@ def check_in(session: Session, *, meeting: Meeting | None, member: Member | None
                   channel=channel, entered_by_id=entered_by.id if entered_by else None, source_key=source_key or None)
     # One statement: the unique (meeting, member) constraint decides, so a second scan or a concurrent
     # one inserts nothing and reads the first record instead.
-    stmt = insert_for(session)(Attendance).values(**values).on_conflict_do_nothing(
-        index_elements=["meeting_id", "member_id"]).returning(Attendance.id)
-    new_id = session.execute(stmt).scalar()
+    new_id = session.connection().execute(_insert_attendance(session), values).scalar()
     if new_id is None:
         existing = _existing(session, meeting, member)
         if existing is None:  # the conflicting row is committed, so our next statement sees it
             raise RuntimeError(f"attendance conflict for meeting {meeting.id} member {member.id} without a row")
         return _repeat(existing, member, settings, source_key, manual)
-    att = Attendance(id=new_id, **values)
+    att = Attendance(id=new_id, checked_in_at=now, late=values["late"])
     return _result(att, member, True, _success_text(att, member, settings, manual))
 
 

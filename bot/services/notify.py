@@ -28,7 +28,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from ..db import Database
 from ..models import Member, RoleGrant, SubscribeConsent
-from ..store import Store, StoreUnavailable
+from ..store import Batch, Store, StoreUnavailable
 
 log = logging.getLogger("zhibu.notify")
 
@@ -85,13 +85,11 @@ def _window_key(openid: str) -> str:
     return f"cswin:{openid}"
 
 
-def record_interaction(store: Store, openid: str, now: datetime, settings: Mapping[str, Any]) -> None:
-    """The member wrote to us: customer-service messages are allowed for CS_WINDOW_HOURS from now."""
+def record_interaction(batch: Batch, openid: str, now: datetime, settings: Mapping[str, Any]) -> None:
+    """The member wrote to us: customer-service messages are allowed for CS_WINDOW_HOURS from now.
+    Added to `batch`, which the caller sends to the store (the webhook sends it with the reply)."""
     hours = int(settings.get("CS_WINDOW_HOURS", 48))
-    try:
-        store.set(_window_key(openid), str(int(now.timestamp())), ex=hours * 3600 + 3600)
-    except StoreUnavailable:
-        log.warning("store unavailable: 48-hour window of %s not recorded", openid)
+    batch.set(_window_key(openid), str(int(now.timestamp())), ex=hours * 3600 + 3600)
 
 
 def window_open(store: Store, openid: str, now: datetime, settings: Mapping[str, Any]) -> int | None:
