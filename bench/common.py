@@ -150,6 +150,30 @@ def signed_query(timestamp: int | None = None, nonce: str = "20260101") -> str:
     return f"timestamp={ts}&nonce={nonce}&signature={sig}"
 
 
+CPU_GROUPS = (("gunicorn", "app workers"), ("postgres", "PostgreSQL"), ("redis-server", "Redis"))
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) used so far by the processes serving a load, by group: the gunicorn
+    workers, PostgreSQL's processes and Redis. The load generator (wrk) is not counted."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = dict.fromkeys((label for _, label in CPU_GROUPS), 0.0)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        for needle, label in CPU_GROUPS:
+            if needle in cmd:
+                out[label] += (int(fields[11]) + int(fields[12])) / hz
+                break
+    return out
+
+
 @dataclass
 class WrkResult:
     requests: int
@@ -158,10 +182,17 @@ class WrkResult:
     socket_errors: int
     p50_ms: float
     p99_ms: float
+    cpu: dict[str, float] | None = None  # CPU seconds by process group during the run (cpu_seconds)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    def cpu_per_request_us(self) -> dict[str, float]:
+        """Microseconds of CPU per request, by process group."""
+        if not self.cpu or not self.requests:
+            return {}
+        return {label: seconds / self.requests * 1e6 for label, seconds in self.cpu.items()}
 
 
 def wrk(base: str, seconds: float, mode: str, prefix: str, first_id: int, n_members: int,
@@ -172,11 +203,14 @@ def wrk(base: str, seconds: float, mode: str, prefix: str, first_id: int, n_memb
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
            "-s", str(ROOT / "bench" / "load.lua"), base + "/wechat", "--", mode, signed_query(now), prefix,
            str(first_id), str(n_members), ",".join(scenes or ["-"]), str(now)]
+    before = cpu_seconds()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    after = cpu_seconds()
     line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_JSON "))
     data = json.loads(line.split(" ", 1)[1])
     return WrkResult(
         requests=data["requests"], seconds=data["duration_us"] / 1e6, non2xx=data["non2xx"],
         socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+        cpu={label: max(after[label] - before[label], 0.0) for label in after},
     )

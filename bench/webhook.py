@@ -46,13 +46,25 @@ def _scan(openid: str, scene: str, create_time: int) -> str:
             f"<Ticket><![CDATA[TICKET]]></Ticket></xml>")
 
 
+def _cpu_text(r: WrkResult) -> str:
+    per = {k: v for k, v in r.cpu_per_request_us().items() if v >= 0.5}
+    if not per:
+        return ""
+    parts = ", ".join(f"{label} {us:,.0f}" for label, us in per.items())
+    return f"; CPU per request {sum(per.values()):,.0f} µs ({parts})"
+
+
+def _cpu_total(r: WrkResult) -> float:
+    return sum(r.cpu_per_request_us().values())
+
+
 def _figures(report: Report, backend: str, label: str, r: WrkResult, ratio: float | None,
              target_ratio: float | None, note: str = "") -> None:
     ok = (ratio is None or target_ratio is None or ratio >= target_ratio) and r.p99_ms < P99_TARGET_MS \
         and r.non2xx == 0 and r.socket_errors == 0
     report.add(Figure(
         SECTION, backend, label, f"{r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, "
-        f"{r.requests:,} requests, non-2xx {r.non2xx}, socket errors {r.socket_errors}",
+        f"{r.requests:,} requests, non-2xx {r.non2xx}, socket errors {r.socket_errors}{_cpu_text(r)}",
         ratio=f"{ratio:.2f}" if ratio is not None else "1.00 (floor)",
         target=(f"≥ {target_ratio} × floor, " if target_ratio else "") + f"p99 < {P99_TARGET_MS:.0f} ms, 0 non-2xx",
         verdict=verdict(ok), note=note))
@@ -63,24 +75,41 @@ ROUNDS = 3
 
 def _combine(runs: list[WrkResult]) -> WrkResult:
     """Several runs as one: totals, the median p50 and the worst p99."""
+    cpu: dict[str, float] = {}
+    for r in runs:
+        for label, seconds in (r.cpu or {}).items():
+            cpu[label] = cpu.get(label, 0.0) + seconds
     return WrkResult(requests=sum(r.requests for r in runs), seconds=sum(r.seconds for r in runs),
                      non2xx=sum(r.non2xx for r in runs), socket_errors=sum(r.socket_errors for r in runs),
-                     p50_ms=statistics.median(r.p50_ms for r in runs), p99_ms=max(r.p99_ms for r in runs))
+                     p50_ms=statistics.median(r.p50_ms for r in runs), p99_ms=max(r.p99_ms for r in runs),
+                     cpu=cpu or None)
 
 
 def _alternate(floor_base: str, app_base: str, seconds: float, args: tuple[Any, ...]
-               ) -> tuple[WrkResult, WrkResult, float, list[float]]:
+               ) -> tuple[WrkResult, WrkResult, float, list[float], float | None]:
     """Floor and app loaded in turns, ROUNDS times: the machine is shared and its speed drifts by half
     within a minute, so each app run is compared with the floor run just before it, and the median of
-    those ratios is the figure."""
-    floors, apps, ratios = [], [], []
+    those ratios is the figure. Beside it, the same comparison of CPU spent per request (app workers,
+    PostgreSQL and Redis against the floor's workers): the ceiling the throughput ratio has on a machine
+    whose cores are all busy."""
+    floors, apps, ratios, cpu_ratios = [], [], [], []
     for _ in range(ROUNDS):
         f = wrk(floor_base, seconds, *args)
         a = wrk(app_base, seconds, *args)
         floors.append(f)
         apps.append(a)
         ratios.append(a.rps / f.rps if f.rps else 0.0)
-    return _combine(floors), _combine(apps), statistics.median(ratios), ratios
+        if _cpu_total(a) and _cpu_total(f):
+            cpu_ratios.append(_cpu_total(f) / _cpu_total(a))
+    cpu_ratio = statistics.median(cpu_ratios) if cpu_ratios else None
+    return _combine(floors), _combine(apps), statistics.median(ratios), ratios, cpu_ratio
+
+
+def _rounds(ratios: list[float], cpu_ratio: float | None) -> str:
+    text = "ratios per round: " + ", ".join(f"{x:.2f}" for x in ratios)
+    if cpu_ratio is not None:
+        text += f"; CPU per request, floor ÷ app: {cpu_ratio:.2f}"
+    return text
 
 
 def run(report: Report, backend: str, env: dict[str, str], engine: Engine, *, help_city: SeedResult,
@@ -96,8 +125,8 @@ def run(report: Report, backend: str, env: dict[str, str], engine: Engine, *, he
         session = requests.Session()
         for b in (floor_base, base):
             wrk(b, 1, *text_args)  # warm-up
-        floor_text, app_help, ratio, ratios = _alternate(floor_base, base, per_round, text_args)
-        rounds = "ratios per round: " + ", ".join(f"{x:.2f}" for x in ratios)
+        floor_text, app_help, ratio, ratios, cpu_ratio = _alternate(floor_base, base, per_round, text_args)
+        rounds = _rounds(ratios, cpu_ratio)
         _figures(report, backend, "(a) floor: Flask + wechatpy echo, text", floor_text, None, None)
         _figures(report, backend, "(b) 帮助 of a bound member", app_help, ratio, 0.6, rounds)
         status, reply = _post(session, base, _text(f"{help_city.openid_prefix}{help_city.first_member_id}", "帮助",
@@ -112,8 +141,8 @@ def run(report: Report, backend: str, env: dict[str, str], engine: Engine, *, he
                               note="bot.services.checkin has not landed (issue 4)"))
             return
         scenes = checkin_city.live_scenes
-        floor_scan, app_scan, ratio, ratios = _alternate(floor_base, base, per_round, scan_args)
-        rounds = "ratios per round: " + ", ".join(f"{x:.2f}" for x in ratios)
+        floor_scan, app_scan, ratio, ratios, cpu_ratio = _alternate(floor_base, base, per_round, scan_args)
+        rounds = _rounds(ratios, cpu_ratio)
         _figures(report, backend, "(a) floor: Flask + wechatpy echo, SCAN event", floor_scan, None, None)
         _figures(report, backend, "(c) check-in (SCAN, unique events)", app_scan, ratio, 0.5, rounds)
         with engine.connect() as conn:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
@@ -26,24 +26,30 @@ class Database:
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = WriterQueue(url) if url.startswith("sqlite") else None
-        # SQLite only: a session whose transaction starts DEFERRED, so readers do not queue for the
-        # write lock; if it then needs to write and another writer got there first, SQLite answers
-        # "database is locked" and the caller retries with the default (IMMEDIATE) transaction.
-        self.OptimisticSession = sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
-        )
+        # Sessions whose transaction begins at the first statement that writes (see transaction()).
+        self.LazySession = sessionmaker(self.engine.execution_options(lazy_begin=True), expire_on_commit=False)
+        _begin_at_first_write(self.engine, self._writers)
 
     @contextmanager
-    def transaction(self, *, optimistic: bool = False) -> Iterator[Session]:
+    def transaction(self, *, lazy: bool = False) -> Iterator[Session]:
         """One action, one transaction: commit if the block returns, roll back if it raises.
 
-        optimistic (SQLite): start without the write lock; see is_busy() for the retry it calls for.
+        lazy: the transaction begins at the action's first write (INSERT, UPDATE, DELETE, SAVEPOINT,
+        SELECT … FOR UPDATE, anything not a plain SELECT); the reads before it run on their own, each
+        seeing the latest committed data, as every statement of a PostgreSQL READ COMMITTED transaction
+        does anyway. An action that only reads then costs no BEGIN and COMMIT round trips, and on SQLite
+        holds no write lock; one that writes holds SQLite's write lock from its first write to its commit
+        only. Everything the action writes still commits or rolls back together.
         """
-        if not self.is_sqlite:
+        if lazy:
+            try:
+                with self.LazySession() as session, session.begin():
+                    yield session
+            finally:
+                if self._writers is not None:
+                    self._writers.release_lazy()
+        elif not self.is_sqlite:
             with self.Session() as session, session.begin():
-                yield session
-        elif optimistic:
-            with self.OptimisticSession() as session, session.begin():
                 yield session
         else:
             # Writers queue here (threads on a lock, processes on a file lock), each woken the moment the
@@ -53,7 +59,7 @@ class Database:
                 yield session
 
     def is_busy(self, exc: BaseException) -> bool:
-        """SQLite refused a write because another writer holds or moved past our snapshot."""
+        """SQLite refused a write because another writer holds the lock (another host's process)."""
         text = str(getattr(exc, "orig", exc)).lower()
         return self.is_sqlite and ("database is locked" in text or "database is busy" in text)
 
@@ -62,12 +68,58 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
 
+def is_plain_read(sql: str) -> bool:
+    """A statement that neither writes nor locks: it may run outside the action's transaction."""
+    if sql.lstrip()[:6].upper() != "SELECT":
+        return False
+    upper = sql.upper()
+    return not any(word in upper for word in (" FOR UPDATE", " FOR SHARE", " FOR NO KEY", "ADVISORY", "NEXTVAL"))
+
+
+def _begin_at_first_write(engine: Engine, writers: WriterQueue | None) -> None:
+    """Listeners that make a `lazy_begin` connection read in autocommit until its first write."""
+    sqlite = engine.dialect.name == "sqlite"
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if not conn.get_execution_options().get("lazy_begin"):
+            return
+        conn.info["lazy_pending"] = True
+        if not sqlite:  # psycopg: no implicit BEGIN before the reads
+            conn.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        if not conn.info.get("lazy_pending") or is_plain_read(statement):
+            return
+        conn.info["lazy_pending"] = False
+        driver = conn.connection.driver_connection
+        if sqlite:
+            assert writers is not None
+            writers.acquire_lazy()
+            driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        else:
+            driver.autocommit = False  # type: ignore[union-attr]  # psycopg sends BEGIN before this statement
+
+    @event.listens_for(engine, "checkin")
+    def _returned(driver: Any, record: Any) -> None:
+        # Back in the pool: whatever the action did, the next user gets an ordinary connection.
+        record.info.pop("lazy_pending", None)
+        if sqlite or driver is None or driver.closed or not driver.autocommit:
+            return
+        try:
+            driver.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as exc:  # a broken connection: drop it
+            record.invalidate(exc)
+
+
 class WriterQueue:
     """One SQLite writer at a time across the threads and processes of a host: a thread lock, then an
     flock on a file beside the database. Re-entrant within a thread."""
 
     def __init__(self, url: str) -> None:
         self._thread_lock = threading.RLock()
+        self._lazy = threading.local()
         self._depth = 0
         self._fd: int | None = None
         self._pid = 0
@@ -88,6 +140,17 @@ class WriterQueue:
         if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
+
+    def acquire_lazy(self) -> None:
+        """Take the lock for a transaction that began at its first write; release_lazy() gives it back."""
+        self.__enter__()
+        self._lazy.held = getattr(self._lazy, "held", 0) + 1
+
+    def release_lazy(self) -> None:
+        """Give back what acquire_lazy() took on this thread, if anything (after commit or rollback)."""
+        while getattr(self._lazy, "held", 0):
+            self._lazy.held -= 1
+            self.__exit__()
 
 
 # A pooled connection idle for longer than this is pinged before use; a busy one is not (a ping is a
@@ -145,11 +208,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE (the default) takes the write lock up front, so two writers queue on busy_timeout
-    # instead of failing with "database is locked" when a reader upgrades; DEFERRED is asked for
-    # by optimistic transactions that will retry.
-    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+    # IMMEDIATE takes the write lock up front, so two writers queue instead of failing with "database is
+    # locked" when a reader upgrades. A lazy_begin connection begins at its first write instead.
+    if conn.get_execution_options().get("lazy_begin"):
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def insert_for(session: Session) -> Any:

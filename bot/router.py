@@ -42,7 +42,6 @@ class Route:
     priority: int
     order: int
     pattern: re.Pattern[str] | None = None
-    writes: bool = False  # a hint: the handler always writes, so take the write lock up front (SQLite)
 
     def matches(self, ctx: Context) -> re.Match[str] | bool | None:
         return self.matches_fields(ctx.msg_type, ctx.event, ctx.text)
@@ -68,8 +67,7 @@ class Router:
     _names: set[str] = field(default_factory=set)
 
     # -- registration -------------------------------------------------------------------------
-    def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None,
-             writes: bool = False) -> Route:
+    def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
         route_name = name or f"{fn.__module__}.{fn.__qualname__}"
         if route_name in self._names:
             raise RouterError(f"handler {route_name!r} registered twice")
@@ -81,7 +79,7 @@ class Router:
                 raise RouterError(f"bad pattern for {route_name}: {key!r}: {exc}") from exc
         elif not key or not re.fullmatch(r"[a-z_]+", key):
             raise RouterError(f"bad {kind} name for {route_name}: {key!r}")
-        route = Route(route_name, kind, key, fn, priority, len(self.routes), pattern, writes)
+        route = Route(route_name, kind, key, fn, priority, len(self.routes), pattern)
         self._names.add(route_name)
         self.routes.append(route)
         # Higher priority first; among equals, the first registered wins.
@@ -110,10 +108,9 @@ class Router:
 
         return deco
 
-    def event(self, event: str, *, priority: int = 50, name: str | None = None,
-              writes: bool = False) -> Callable[[HandlerFn], HandlerFn]:
+    def event(self, event: str, *, priority: int = 50, name: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
         def deco(fn: HandlerFn) -> HandlerFn:
-            self._add("event", event, fn, priority, name, writes)
+            self._add("event", event, fn, priority, name)
             return fn
 
         return deco
@@ -150,13 +147,6 @@ class Router:
         return fn
 
     # -- dispatch -----------------------------------------------------------------------------
-    def writes(self, msg_type: str, event: str, text: str) -> bool:
-        """Whether the route this message will take is marked as always writing (read before any session)."""
-        for route in self.routes:
-            if route.matches_fields(msg_type, event, text):
-                return route.writes
-        return False
-
     def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
         """The handler for this message, and the text match if any."""
         for route in self.routes:

@@ -26,7 +26,6 @@ from . import clock
 from . import messages as M
 from .context import Context, conversation_key, normalize_text
 from .db import get_db
-from .router import Router
 from .services.errors import ServiceError
 from .store import Batch, Store, StoreUnavailable, get_store
 from .wechat import get_client
@@ -277,37 +276,28 @@ def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind | None = None,
 
 def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefetched: tuple[str | None] | None,
                      after: Batch) -> Any:
-    """Run the handler in one transaction. On SQLite the first try reads without the write lock (most
-    messages only read) unless the route is marked as always writing; if a read-first try turns out to
-    write and loses the race, it runs again holding the lock. A pooled connection found dead (the database
-    restarted) fails before anything is committed: the action runs once more on a new connection."""
+    """Run the handler in one transaction that begins at its first write (Database.transaction(lazy=True)):
+    most messages only read, and then cost no BEGIN, COMMIT or write lock. A pooled connection found dead
+    (the database restarted), or SQLite's lock held by another host's process, fails before anything is
+    committed: the action then runs once more."""
     db = get_db()
-    router: Router = current_app.extensions["router"]
 
-    def attempt(optimistic: bool) -> Any:
-        with db.transaction(optimistic=optimistic) as session:
+    def attempt() -> Any:
+        with db.transaction(lazy=True) as session:
             ctx = build_context(session, raw, msg, key, kind, prefetched)
             try:
                 return dispatch(ctx)
             finally:
                 after.extend(ctx.store_after)  # the window opened even if the action is refused
 
-    if db.is_sqlite and not router.writes(kind.msg_type, kind.event, kind.text):
-        try:
-            return attempt(True)
-        except OperationalError as exc:
-            if not db.is_busy(exc):
-                raise
-            log.info("write race on %s: running again with the write lock", key)
-            after.ops.clear()
     try:
-        return attempt(False)
+        return attempt()
     except DBAPIError as exc:
-        if not exc.connection_invalidated:
+        if not (exc.connection_invalidated or db.is_busy(exc)):
             raise
-        log.warning("database connection lost on %s: running again on a new connection", key)
+        log.warning("database connection lost or busy on %s: running the action again", key)
         after.ops.clear()
-        return attempt(False)
+        return attempt()
 
 
 class Kind(NamedTuple):

@@ -112,10 +112,3 @@ def test_priority_then_registration_order() -> None:
     router.text(r"会议", name="first", priority=50)(lambda ctx: "first")
     router.text(r"会议", name="second", priority=50)(lambda ctx: "second")
     assert [r.name for r in router.routes] == ["first", "second", "low"]
-
-
-def test_routes_marked_as_writers_take_the_write_lock_up_front(app: Flask) -> None:
-    router: Router = app.extensions["router"]
-    assert router.writes("event", "scan", "") is True  # a check-in always writes
-    assert router.writes("event", "subscribe_scan", "") is True
-    assert router.writes("text", "", "帮助") is False  # reads only: SQLite reads without the write lock

@@ -253,11 +253,11 @@ def register(router: Router) -> None:
                                   settings=ctx.settings, source_key=ctx.dedupe_key)
         return result.message
 
-    @router.event("scan", name="meetings.scan", writes=True)
+    @router.event("scan", name="meetings.scan")
     def on_scan(ctx: Context) -> Reply:
         return scan_checkin(ctx, str(ctx.raw.get("EventKey") or ""))
 
-    @router.event("subscribe_scan", name="meetings.subscribe_scan", writes=True)
+    @router.event("subscribe_scan", name="meetings.subscribe_scan")
     def on_subscribe_scan(ctx: Context) -> Reply:
         scene = str(ctx.raw.get("EventKey") or "").removeprefix("qrscene_")
         try:

@@ -144,24 +144,22 @@ def _existing(session: Session, meeting: CheckinMeeting, member: Attendee) -> At
                                                    Attendance.member_id == member.id))
 
 
-def _success_text(att: Attendance, member: Attendee, settings: Mapping[str, Any], manual: bool) -> str:
-    at = fmt_stamp(att.checked_in_at, settings)
+def _success_text(checked_in_at: datetime, late: bool, member: Attendee, settings: Mapping[str, Any],
+                  manual: bool) -> str:
+    at = fmt_stamp(checked_in_at, settings)
     if manual:
         return M.CHK_MANUAL_OK.format(name=member.name, at=at)
-    return (M.CHK_OK_LATE if att.late else M.CHK_OK).format(name=member.name, at=at)
-
-
-def _result(att: Attendance, member: Attendee, created: bool, message: str) -> CheckinResult:
-    return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, created, message)
+    return (M.CHK_OK_LATE if late else M.CHK_OK).format(name=member.name, at=at)
 
 
 def _repeat(att: Attendance, member: Attendee, settings: Mapping[str, Any], source_key: str | None,
             manual: bool) -> CheckinResult:
     if source_key and att.source_key == source_key:  # WeChat retried the same message: the same reply
-        return _result(att, member, False, _success_text(att, member, settings, manual))
-    at = fmt_stamp(att.checked_in_at, settings)
-    text = (M.CHK_ALREADY_OTHER if manual else M.CHK_ALREADY).format(name=member.name, at=at)
-    return _result(att, member, False, text)
+        text = _success_text(att.checked_in_at, att.late, member, settings, manual)
+    else:
+        at = fmt_stamp(att.checked_in_at, settings)
+        text = (M.CHK_ALREADY_OTHER if manual else M.CHK_ALREADY).format(name=member.name, at=at)
+    return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, False, text)
 
 
 def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attendee | None, now: datetime, channel: str,
@@ -208,8 +206,9 @@ def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attend
         if existing is None:  # the conflicting row is committed, so our next statement sees it
             raise RuntimeError(f"attendance conflict for meeting {meeting.id} member {member.id} without a row")
         return _repeat(existing, member, settings, source_key, manual)
-    att = Attendance(id=new_id, checked_in_at=now, late=values["late"])
-    return _result(att, member, True, _success_text(att, member, settings, manual))
+    late = bool(values["late"])
+    return CheckinResult(int(new_id), member.id, member.name, now, late, True,
+                         _success_text(now, late, member, settings, manual))
 
 
 def sign_out(session: Session, *, meeting: Meeting, member: Member | None, now: datetime,

@@ -1,0 +1,110 @@
+"""Database.transaction(lazy=True): reads run on their own until the first write; writes still commit or
+roll back together; SQLite's write lock is held from the first write to the commit only."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from bot.db import Database, is_plain_read
+from bot.models import Committee
+from tests import factories as f
+
+
+def _count(db: Database) -> int:
+    with db.Session() as session:
+        return int(session.scalar(select(func.count()).select_from(Committee)) or 0)
+
+
+def test_writes_of_one_action_commit_together(app: Flask) -> None:
+    db: Database = app.extensions["db"]
+    with db.transaction(lazy=True) as session:
+        assert session.scalar(select(func.count()).select_from(Committee)) == 0
+        session.add_all([Committee(name="甲党委"), Committee(name="乙党委")])
+        session.flush()
+        assert session.scalar(select(func.count()).select_from(Committee)) == 2  # sees its own writes
+    assert _count(db) == 2
+
+
+def test_a_failure_after_writes_leaves_nothing(app: Flask) -> None:
+    db: Database = app.extensions["db"]
+    with pytest.raises(RuntimeError), db.transaction(lazy=True) as session:
+        session.scalar(select(func.count()).select_from(Committee))
+        session.add(Committee(name="甲党委"))
+        session.flush()
+        session.add(Committee(name="乙党委"))
+        session.flush()
+        raise RuntimeError("the handler failed after two writes")
+    assert _count(db) == 0
+
+
+def test_a_read_only_action_holds_no_write_lock(app: Flask) -> None:
+    """While a lazy action has only read, another writer goes ahead; once it writes, others wait."""
+    db: Database = app.extensions["db"]
+    other_done = threading.Event()
+
+    def other_writer(name: str) -> None:
+        with db.transaction() as session:
+            session.add(Committee(name=name))
+        other_done.set()
+
+    with db.transaction(lazy=True) as session:
+        session.scalar(select(func.count()).select_from(Committee))
+        thread = threading.Thread(target=other_writer, args=("别的党委",))
+        thread.start()
+        assert other_done.wait(10), "a writer waited for an action that had only read"
+        thread.join()
+        session.add(Committee(name="本党委"))
+        session.flush()
+        if db.is_sqlite:  # from the first write on, SQLite's writers queue behind this action
+            blocked = threading.Event()
+            late = threading.Thread(target=lambda: (blocked.set(), other_writer("后来的党委")))
+            other_done.clear()
+            late.start()
+            blocked.wait(5)
+            assert not other_done.wait(0.3), "a second writer got in while this action held the write lock"
+    if db.is_sqlite:
+        late.join(10)
+        assert other_done.is_set()
+    assert _count(db) == (3 if db.is_sqlite else 2)
+
+
+def test_connections_return_to_ordinary_transactions(app: Flask) -> None:
+    """After a lazy action, the pooled connection runs an ordinary transaction that still rolls back."""
+    db: Database = app.extensions["db"]
+    for _ in range(3):
+        with db.transaction(lazy=True) as session:
+            session.execute(text("SELECT 1"))
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        session.add(Committee(name="甲党委"))
+        session.flush()
+        raise RuntimeError("rolled back")
+    assert _count(db) == 0
+
+
+def test_a_lock_taking_select_begins_the_transaction(app: Flask, db: Any) -> None:
+    committee = f.committee(db)
+    database: Database = app.extensions["db"]
+    with database.transaction(lazy=True) as session:
+        row = session.execute(select(Committee).where(Committee.id == committee.id).with_for_update()).scalar_one()
+        row.name = "改名党委"
+    db.expire_all()
+    assert db.get(Committee, committee.id).name == "改名党委"
+
+
+@pytest.mark.parametrize(("sql", "plain"), [
+    ("SELECT id FROM member WHERE openid = ?", True),
+    ("  select 1", True),
+    ("SELECT id FROM meeting WHERE id = 1 FOR UPDATE", False),
+    ("SELECT pg_advisory_xact_lock(7)", False),
+    ("INSERT INTO attendance (meeting_id) VALUES (1)", False),
+    ("UPDATE meeting SET status = 'cancelled'", False),
+    ("WITH x AS (DELETE FROM bind_code RETURNING id) SELECT * FROM x", False),
+    ("SAVEPOINT sa_savepoint_1", False),
+])
+def test_which_statements_may_run_before_the_transaction(sql: str, plain: bool) -> None:
+    assert is_plain_read(sql) is plain
