@@ -115,6 +115,7 @@ class Context:
         self.store.set(self._conv_key(), json.dumps(state, ensure_ascii=False, default=str),
                        ex=int(self.settings["CONVERSATION_TTL"]))
         self.conversation = state
+        self.conversation_prefetched = False  # what was read with the claim is stale now
 
     def end_conversation(self) -> None:
         try:
@@ -122,3 +123,4 @@ class Context:
         except StoreUnavailable:
             log.warning("store unavailable: conversation state for %s not cleared", self.openid)
         self.conversation = None
+        self.conversation_prefetched = False

@@ -1,0 +1,114 @@
+"""The webhook's two busiest paths do a fixed, small amount of I/O: counted here, not timed.
+
+帮助 from a bound member: one store round trip before the action (dedupe claim + conversation state), one
+SQL statement (the sender with their roles, outside any transaction), one store round trip after (reply +
+48-hour window). A check-in by scan: the same two store round trips and three statements (sender,
+meeting, INSERT … ON CONFLICT). A retry of a scan touches no database at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot.clock import FrozenClock
+from bot.store import Batch, Store
+from tests import factories as f
+from tests import wxxml
+from tests.conftest import Chat
+
+SH = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
+_times = itertools.count(1_795_000_000)
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {"WECHAT_MAX_CLOCK_SKEW": 0}
+
+
+class Io:
+    """Counts SQL statements sent through the engine and store calls, by kind."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.store: list[str] = []
+
+
+@pytest.fixture
+def io(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Io]:
+    seen = Io()
+    engine = app.extensions["db"].engine
+    store: Store = app.extensions["store"]
+
+    def count_statement(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count_statement)
+    inside_run = [False]  # the in-process store's run() calls its own get/set: count the batch once
+
+    def counted(name: str, original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not inside_run[0]:
+                seen.store.append(name)
+            return original(*args, **kwargs)
+        return call
+
+    for name in ("get", "set", "delete", "incr"):
+        monkeypatch.setattr(store, name, counted(name, getattr(store, name)))
+    original_run = store.run
+
+    def run(batch: Batch) -> list[Any]:
+        seen.store.append(f"run({len(batch)})")
+        inside_run[0] = True
+        try:
+            return original_run(batch)
+        finally:
+            inside_run[0] = False
+
+    monkeypatch.setattr(store, "run", run)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count_statement)
+
+
+@pytest.fixture
+def branch_world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
+    app.config["CLOCK"] = clock
+    clock.set(START - timedelta(minutes=2))
+    branch = f.branch(db, name="热路径测试党支部")
+    zhang = f.member(db, branch.id, name="张三", openid="o_hot_zhang")
+    f.secretary(db, branch.id, name="李书记", openid="o_hot_sec")
+    f.meeting(db, branch.id, START, type="general_meeting", checkin_scene="hot_scene_1")
+    return {"zhang": zhang}
+
+
+def test_help_costs_one_statement_and_two_store_round_trips(chat: Chat, branch_world: dict[str, Any],
+                                                            io: Io) -> None:
+    reply = chat.say("o_hot_sec", "帮助")
+    assert "李书记" in reply and "签到码" in reply  # the secretary's own menu
+    assert io.store == ["run(2)", "run(2)"]
+    assert io.statements == ["SELECT"]
+
+
+def test_scan_checkin_costs_three_statements_and_a_retry_none(chat: Chat, branch_world: dict[str, Any],
+                                                             io: Io) -> None:
+    xml = wxxml.scan("o_hot_zhang", "hot_scene_1", create_time=next(_times))
+    first = chat.send(xml)
+    assert first is not None and str(first["Content"]).startswith("签到成功，张三")
+    assert io.store == ["run(1)", "run(2)"]
+    assert io.statements == ["SELECT", "SELECT", "INSERT"]
+
+    io.statements.clear()
+    io.store.clear()
+    again = chat.send(xml)  # WeChat's retry of the same event
+    assert again == first
+    assert io.statements == []
+    assert io.store == ["run(1)", "get"]  # the claim is taken: read the first copy's reply
