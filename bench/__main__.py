@@ -17,7 +17,7 @@ from bot import create_app
 from bot.cli import upgrade
 from bot.synthetic import CitySize, SeedResult, seed_city
 
-from . import scale, webhook
+from . import inprocess, scale, webhook
 from .common import ROOT, TOKEN, machine, pg_database, redis_server, sqlite_database
 from .report import Figure, Report
 
@@ -29,7 +29,10 @@ FULL = {
                         live_per_branch=10),
     "burst": CitySize(committees=1, branches=1, members=1_000, meetings_per_branch=0, attendance=0,
                       live_per_branch=1),
+    "inproc": CitySize(committees=1, branches=1, members=2_000, meetings_per_branch=0, attendance=0,
+                       live_per_branch=10),
     "seconds": 10.0,
+    "inproc_requests": 3_000,
 }
 QUICK = {
     **FULL,
@@ -39,6 +42,7 @@ QUICK = {
     "checkin": replace(FULL["checkin"], members=500, live_per_branch=4),  # type: ignore[type-var]
     "burst": replace(FULL["burst"], members=100),  # type: ignore[type-var]
     "seconds": 2.0,
+    "inproc_requests": 500,
 }
 SETUP = "0. Data"
 
@@ -59,7 +63,7 @@ def run_backend(report: Report, backend: str, sizes: dict[str, object]) -> None:
         engine = create_engine(url)
         now = datetime.now(UTC)
         cities: dict[str, SeedResult] = {}
-        for name, tag in (("city", "syn"), ("small", "sml"), ("checkin", "ck"), ("burst", "bst")):
+        for name, tag in (("city", "syn"), ("small", "sml"), ("checkin", "ck"), ("burst", "bst"), ("inproc", "ip")):
             size = sizes[name]
             assert isinstance(size, CitySize)
             cities[name] = seed_city(engine, size, now, tag=tag)
@@ -85,6 +89,8 @@ def run_backend(report: Report, backend: str, sizes: dict[str, object]) -> None:
                          small=(cities["small"].root_committee_id, small.branches))
         scale.sweeps(report, backend, app, now, upcoming=big.branches * big.upcoming_per_branch,
                      rectifications=cities["city"].counts.get("rectification_item", 0))
+        inprocess.run(report, backend, app, help_city=cities["city"], checkin_city=cities["inproc"],
+                      n=int(sizes["inproc_requests"]))  # type: ignore[call-overload]
         app.extensions["db"].engine.dispose()
         engine.dispose()
 

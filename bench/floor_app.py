@@ -15,9 +15,9 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 
-def create_app() -> Flask:
+def create_app(token: str | None = None) -> Flask:
     app = Flask(__name__)
-    token = os.environ["WECHAT_TOKEN"]
+    token = token or os.environ["WECHAT_TOKEN"]
 
     @app.post("/wechat")
     def receive() -> Response:

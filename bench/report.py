@@ -56,6 +56,11 @@ class Report:
             f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['system']}, Python {m['python']}",
             "- webhook load: gunicorn `-w 2 -k gthread --threads 4` for every app; wrk on loopback, 1 thread, "
             "16 connections, unique MsgIds/CreateTimes; PostgreSQL runs with a private Redis",
+            "- CPU per request: user + system time of the gunicorn workers, PostgreSQL's processes and Redis during "
+            "each load, divided by the requests served (wrk not counted); 'floor ÷ app' compares those costs per "
+            "round, which is the ceiling of the throughput ratio on a machine whose two cores are busy. "
+            "Where they differ, the machine's speed changed between the floor's run and the app's "
+            "(see docs/performance.md)",
             "",
         ]
         sections: dict[str, list[Figure]] = {}
