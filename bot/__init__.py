@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 
 from . import config as config_module
 
@@ -27,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:  # development, demo and tests only (validate() enforces it in production)
         app.config["SECRET_KEY"] = secrets.token_hex(16)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
+    app.session_interface = NoCookieSessions()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     _logging(app)
 
@@ -62,6 +64,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return {"ok": True, "store": app.extensions["store"].ping()}
 
     return app
+
+
+class NoCookieSessions(SessionInterface):
+    """The app keeps no Flask cookie sessions (WeChat identifies the sender; pages carry signed tokens), so
+    requests skip building a signed-cookie serializer from SECRET_KEY; writing to `session` raises."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def _logging(app: Flask) -> None:
