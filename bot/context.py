@@ -50,11 +50,12 @@ class Context:
     text: str = ""
     dedupe_key: str = ""
     match: re.Match[str] | None = None
-    sender: Sender | None = None  # the bound member who wrote, light (see load_member)
     conversation: dict[str, Any] | None = None
     _client_factory: Any = None
     _roles: set[str] | None = field(default=None, repr=False)
     _member: Member | None = field(default=None, repr=False)
+    _sender: Sender | None = field(default=None, repr=False)
+    _sender_loaded: bool = field(default=False, repr=False)
     # The conversation state read with the webhook's dedupe claim (one store round trip), if it was.
     prefetched_conversation: str | None = None
     conversation_prefetched: bool = False
@@ -71,20 +72,34 @@ class Context:
         """The sender's light record and role names, read together (one query, no ORM object)."""
         from .services.authz import sender_with_roles
 
-        self.sender, self._roles = sender_with_roles(self.session, self.openid)
-        self._member = None
-        return self.sender
+        sender, roles = sender_with_roles(self.session, self.openid)
+        self.use_sender(sender, roles)
+        return sender
+
+    def use_sender(self, sender: Sender | None, roles: set[str] | None = None) -> None:
+        """Take the sender as read together with something else (a scan reads it with the meeting)."""
+        self._sender, self._sender_loaded, self._roles, self._member = sender, True, roles, None
+
+    @property
+    def sender(self) -> Sender | None:
+        """The bound member who wrote, light; read on first use (a message nobody needs it for costs nothing)."""
+        if not self._sender_loaded:
+            self.load_member()
+        return self._sender
 
     @property
     def member(self) -> Member | None:
         """The sender's full member record, loaded on first use (the hot paths make do with `sender`)."""
-        if self._member is None and self.sender is not None:
-            self._member = self.session.get(Member, self.sender.id)
+        sender = self.sender
+        if self._member is None and sender is not None:
+            self._member = self.session.get(Member, sender.id)
         return self._member
 
     @property
     def roles(self) -> set[str]:
         """The sender's role names (member, secretary, admin, …), any scope."""
+        if not self._sender_loaded:
+            self.load_member()
         if self._roles is None:
             from .services.authz import role_names
 

@@ -338,7 +338,6 @@ def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: K
     )
     if prefetched is not None:
         ctx.prefetched_conversation, ctx.conversation_prefetched = prefetched[0], True
-    ctx.load_member()
     return ctx
 
 

@@ -248,8 +248,9 @@ def register(router: Router) -> None:
                                      rotate=ctx.settings["QR_ROTATE_SECONDS"])
 
     def scan_checkin(ctx: Context, scene: str) -> Reply:
-        meeting = checkin.meeting_by_scene(ctx.session, scene)
-        result = checkin.check_in(ctx.session, meeting=meeting, member=ctx.sender, now=ctx.now, channel="scan",
+        meeting, sender = checkin.scan_lookup(ctx.session, scene, ctx.openid)
+        ctx.use_sender(sender)
+        result = checkin.check_in(ctx.session, meeting=meeting, member=sender, now=ctx.now, channel="scan",
                                   settings=ctx.settings, source_key=ctx.dedupe_key)
         return result.message
 

@@ -107,7 +107,8 @@ def sender_with_roles(session: Session, openid: str) -> tuple[Sender | None, set
     rows = session.connection().execute(_SENDER, {"openid": openid}).all()
     if not rows:
         return None, set()
-    sender = Sender(*rows[0][:6])
+    first = rows[0]
+    sender = Sender(first[0], first[1], first[2], first[3], bool(first[4]), bool(first[5]))
     return sender, names_of(sender, (row[6] for row in rows))
 
 

@@ -21,7 +21,7 @@ from .. import messages as M
 from ..db import insert_for
 from ..models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
 from . import authz
-from .authz import Action
+from .authz import Action, Sender
 from .errors import Conflict, NotFound, PermissionDenied
 from .meetings import fmt_stamp, tz_of
 
@@ -77,8 +77,15 @@ class MeetingRow:
     ends_at: datetime
 
 
-_BY_SCENE = select(Meeting.id, Meeting.branch_id, Meeting.group_id, Meeting.type, Meeting.status, Meeting.starts_at,
-                   Meeting.ends_at).where(Meeting.checkin_scene == bindparam("scene"))
+# The meeting a QR's scene names and the member who scanned it, in one statement (the scan's hot path).
+_BY_SCENE = (
+    select(Meeting.id, Meeting.branch_id, Meeting.group_id, Meeting.type, Meeting.status, Meeting.starts_at,
+           Meeting.ends_at, Member.id, Member.name, Member.branch_id, Member.group_id, Member.is_committee_member,
+           Member.active)
+    .select_from(Meeting)
+    .outerjoin(Member, Member.openid == bindparam("openid"))
+    .where(Meeting.checkin_scene == bindparam("scene"))
+)
 _INSERT: dict[str, Any] = {}  # the prepared INSERT … ON CONFLICT DO NOTHING per dialect
 
 
@@ -113,12 +120,17 @@ def is_late(meeting: CheckinMeeting, at: datetime, settings: Mapping[str, Any]) 
     return at > meeting.starts_at + timedelta(minutes=int(settings["CHECKIN_LATE_AFTER"]))
 
 
-def meeting_by_scene(session: Session, scene: str) -> MeetingRow:
-    """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_)."""
-    row = session.connection().execute(_BY_SCENE, {"scene": scene[:64]}).first()
-    if row is None or row.status == "deleted":
+def scan_lookup(session: Session, scene: str, openid: str) -> tuple[MeetingRow, Sender | None]:
+    """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_), and the
+    member bound to the openid that scanned it (None if nobody is)."""
+    found = session.connection().execute(_BY_SCENE, {"scene": scene[:64], "openid": openid}).first()
+    if found is None:
         raise NotFound(M.CHK_SCENE_UNKNOWN)
-    return MeetingRow(*row)
+    row: tuple[Any, ...] = tuple(found)
+    if row[4] == "deleted":
+        raise NotFound(M.CHK_SCENE_UNKNOWN)
+    sender = Sender(row[7], row[8], row[9], row[10], bool(row[11]), bool(row[12])) if row[7] is not None else None
+    return MeetingRow(*row[:7]), sender
 
 
 def eligibility_problem(session: Session, meeting: CheckinMeeting, member: Attendee) -> str | None:
