@@ -27,7 +27,11 @@ VENV_BIN = Path(sys.executable).parent
 TOKEN = "benchtoken"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_BENCH_DB = "zhibu_bench"
-GUNICORN_ARGS = ("-w", "2", "-k", "gthread", "--threads", "4")
+# The production command of the README for 2 cores: 2 × cores + 1 sync workers. Every webhook request is
+# short (nothing on it waits for WeChat), and one thread per process means no wait for the GIL after
+# each database or Redis round trip (gthread with 2 × 4 threads measured 0.5-0.6 × this app's check-in
+# throughput; docs/performance.md).
+GUNICORN_ARGS = ("-w", "5", "-k", "sync")
 
 
 def machine() -> dict[str, str]:

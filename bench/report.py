@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .common import GUNICORN_ARGS
+
 
 @dataclass
 class Figure:
@@ -54,7 +56,7 @@ class Report:
             "",
             f"- run: {self.started:%Y-%m-%d %H:%M} (UTC){quick}, took {seconds / 60:.1f} min",
             f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['system']}, Python {m['python']}",
-            "- webhook load: gunicorn `-w 2 -k gthread --threads 4` for every app; wrk on loopback, 1 thread, "
+            f"- webhook load: gunicorn `{' '.join(GUNICORN_ARGS)}` for every app; wrk on loopback, 1 thread, "
             "16 connections, unique MsgIds/CreateTimes; PostgreSQL runs with a private Redis",
             "- CPU per request: user + system time of the gunicorn workers, PostgreSQL's processes and Redis during "
             "each load, divided by the requests served (wrk not counted); 'floor ÷ app' compares those costs per "

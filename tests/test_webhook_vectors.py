@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import wechatpy
 import xmltodict
 from flask.testing import FlaskClient
 from wechatpy.crypto import WeChatCrypto
 
 from bot import create_app
+from bot.webhook import typed_message
+from tests import wxxml
 
 # From the official encryption doc (URL verification) and WXBizMsgCrypt's cryptoDemo (safe mode).
 URL_VECTOR = {"token": "AAAAA", "timestamp": "1714037059", "nonce": "486452656",
@@ -128,3 +131,19 @@ def test_deterministic_encryption_vector() -> None:
     )
     encrypted = crypto._encrypt_message(reply, "461056294", "1411525903", Fixed)
     assert xmltodict.parse(encrypted)["xml"]["MsgSignature"] == "407518b7649e86ef23978113f92d27afa9296533"
+
+
+@pytest.mark.parametrize("xml", [
+    wxxml.text("o_a", "帮助"), wxxml.image("o_a"), wxxml.voice("o_a"), wxxml.video("o_a"), wxxml.shortvideo("o_a"),
+    wxxml.location("o_a"), wxxml.link("o_a"), wxxml.subscribe("o_a"), wxxml.subscribe("o_a", scene="checkin_1"),
+    wxxml.unsubscribe("o_a"), wxxml.scan("o_a", "checkin_1"), wxxml.click("o_a", "MENU_1"), wxxml.view("o_a"),
+    wxxml.location_event("o_a"), wxxml.template_finished("o_a", 42),
+    wxxml.build("event", "o_a", Event="subscribe", EventKey="scanbarcode|EAN_13|690"),
+    wxxml.build("device_text", "o_a", Content="x"), wxxml.build("shortvideo_new", "o_a"),
+])
+def test_messages_are_typed_as_wechatpy_would_type_them(xml: str) -> None:
+    """The webhook parses once and builds wechatpy's object itself: the same class and fields as parse_message."""
+    ours = typed_message(xmltodict.parse(xml)["xml"])
+    theirs = wechatpy.parse_message(xml)
+    assert type(ours) is type(theirs)
+    assert ours._data == theirs._data
