@@ -174,3 +174,37 @@ def test_wechat_api_slow_or_failing_never_delays_the_reply(app: Any, chat: Any, 
         assert took < WECHAT_DEADLINE, f"reply took {took:.1f}s for {xml[:120]}"
     if CHECKIN_READY:
         assert _records(app, meeting_id) == {people[0].id: 1}
+
+
+@pytest.mark.services
+@needs_checkin
+def test_pool_replaces_connections_that_died_while_idle(app: Any, chat: Any, private_pg: PrivateCluster,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL restarted while the pool sat idle: the ping of idle connections finds them dead before
+    use, so the next scans are simply recorded (no 系统繁忙, no action run twice)."""
+    admin = create_engine(private_pg.url.replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE fault_idle"))
+    admin.dispose()
+    url = private_pg.url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/fault_idle"
+    upgrade(url)
+    from bot.db import Database
+
+    monkeypatch.setattr("bot.db.PING_IDLE_SECONDS", 0.2)
+    app.extensions["db"].engine.dispose()
+    app.extensions["db"] = Database(url)
+    scene, people, meeting_id = _arrange(app, 6)
+    ct = int(time.time())
+    for i, member in enumerate(people[:3]):  # the pool now holds live connections
+        assert _timed(chat, wxxml.scan(member.openid, scene, create_time=ct + i))[1].startswith("签到成功")
+    private_pg.restart()
+    time.sleep(0.5)
+    with caplog.at_level("WARNING", logger="zhibu.webhook"):
+        for i, member in enumerate(people[3:]):
+            reply = _timed(chat, wxxml.scan(member.openid, scene, create_time=ct + 10 + i))[1]
+            assert reply.startswith("签到成功"), reply
+    assert "running the action again" not in caplog.text
+    assert _records(app, meeting_id) == {m.id: 1 for m in people}
+    app.extensions["db"].engine.dispose()
