@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import click
 from flask import Flask, current_app
@@ -38,10 +37,9 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
 @with_appcontext
 def minutes_fetch_cmd(limit: int) -> None:
     """Fetch minutes photos whose download from WeChat failed earlier."""
-    from .wechat import get_client
+    from .wechat import media_fetcher
 
-    media_dir = current_app.config.get("MEDIA_DIR") or os.path.join(current_app.instance_path, "media")
-    fetched = minutes.fetch_missing(minutes.MediaFetch(get_db().Session, get_client(), str(media_dir)), limit)
+    fetched = minutes.fetch_missing(media_fetcher(), limit, now=clock.now())
     click.echo(f"fetched {fetched}")
 
 

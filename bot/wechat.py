@@ -7,7 +7,8 @@ The access_token lives in the shared store so all processes use one token.
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from wechatpy.client import WeChatClient
@@ -17,6 +18,9 @@ from wechatpy.session.redisstorage import RedisStorage
 from .config import REAL_WECHAT_API
 from .services.wechat_token import TOKEN_ERRORS, SharedToken
 from .store import Store
+
+if TYPE_CHECKING:
+    from .services.minutes import MediaFetch
 
 REAL_HOSTS = ("https://api.weixin.qq.com/", "https://mp.weixin.qq.com/")
 
@@ -106,3 +110,12 @@ def get_client() -> ZhibuWeChatClient:
         client = make_client(current_app.config, current_app.extensions["store"])
         current_app.extensions["wechat_client"] = client
     return client
+
+
+def media_fetcher() -> MediaFetch:
+    """What fetching minutes photos needs (sessions, the client, MEDIA_DIR): for the webhook's background
+    fetch, the scheduler's retry and `flask --app bot minutes-fetch` alike."""
+    from .services.minutes import MediaFetch
+
+    media_dir = current_app.config.get("MEDIA_DIR") or os.path.join(current_app.instance_path, "media")
+    return MediaFetch(current_app.extensions["db"].Session, get_client(), str(media_dir))

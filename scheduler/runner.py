@@ -21,8 +21,10 @@ from flask import Flask
 from sqlalchemy import text
 
 from bot import clock
+from bot.services import minutes
 from bot.services.lease import StoreLease
 from bot.store import StoreUnavailable
+from bot.wechat import media_fetcher
 
 from .dispatcher import dispatch_due
 from .sweeps import ALL_SWEEPS
@@ -35,6 +37,7 @@ MAX_DISPATCH_ROUNDS = 20  # --once drains the due rows, up to this many batches
 # is due, so the cadence only bounds how late a reminder can be written.
 SWEEP_EVERY = {"meetings": 60, "leave": 300, "compliance": 3600, "review": 900, "rectification": 900,
                "inspection": 3600, "volunteer": 900, "digest": 300}
+MEDIA_RETRY_EVERY = 600  # seconds between tries at minutes photos whose download from WeChat failed
 
 
 @contextmanager
@@ -83,6 +86,18 @@ def run_sweep(app: Flask, name: str, now: datetime) -> int | None:
     return written
 
 
+def retry_media(app: Flask, now: datetime) -> int | None:
+    """Photos of minutes whose download failed, tried again while WeChat still keeps them; None if another
+    scheduler is at it."""
+    with sweep_lock(app, "media") as held:
+        if not held:
+            return None
+        fetched = minutes.fetch_missing(media_fetcher(), now=now)
+    if fetched:
+        log.info("fetched %s minutes photos that had failed before", fetched)
+    return fetched
+
+
 def run_once(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     """Every sweep, then the dispatcher until nothing due is left; returns what each did."""
     with app.app_context():
@@ -94,6 +109,11 @@ def run_once(app: Flask, now: datetime | None = None) -> dict[str, Any]:
             except Exception:  # one broken sweep must not stop the others or the dispatcher
                 log.exception("sweep %s failed", name)
                 result[name] = "error"
+        try:
+            result["media"] = retry_media(app, now)
+        except Exception:
+            log.exception("media retry failed")
+            result["media"] = "error"
         totals: dict[str, int] = {}
         limit = int(app.config["DISPATCH_BATCH"])
         for _ in range(MAX_DISPATCH_ROUNDS):
@@ -121,6 +141,13 @@ def serve(app: Flask) -> None:
             except Exception:
                 log.exception("sweep %s failed", name)
 
+    def media_job() -> None:
+        with app.app_context():
+            try:
+                retry_media(app, clock.now())
+            except Exception:
+                log.exception("media retry failed")
+
     def dispatch_job() -> None:
         with app.app_context():
             try:
@@ -132,6 +159,8 @@ def serve(app: Flask) -> None:
     for name in ALL_SWEEPS:
         sched.add_job(sweep_job, "interval", args=[name], id=f"sweep_{name}", replace_existing=True,
                       seconds=SWEEP_EVERY.get(name, int(app.config["SWEEP_INTERVAL"])), next_run_time=start)
+    sched.add_job(media_job, "interval", id="media", replace_existing=True, seconds=MEDIA_RETRY_EVERY,
+                  next_run_time=start)
     sched.add_job(dispatch_job, "interval", id="dispatch", replace_existing=True,
                   seconds=int(app.config["DISPATCH_INTERVAL"]), next_run_time=start)
 

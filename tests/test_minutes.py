@@ -17,6 +17,7 @@ from bot.clock import FrozenClock
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.models import Meeting, MinutesMedia
 from bot.services import minutes
+from scheduler import run_once
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
@@ -127,3 +128,24 @@ def test_who_may_record_and_when(chat: Chat, db: Session, clock: FrozenClock, wo
     clock.set(START - timedelta(hours=1))
     assert chat.say("o_sec", "记录") == M.MIN_NO_MEETING  # nothing has started yet
     assert _media(db) == []
+
+
+def test_the_scheduler_retries_failed_fetches_while_wechat_keeps_the_photo(
+        app: Flask, chat: Chat, db: Session, clock: FrozenClock, fake_wx: FakeWeChat, world: dict[str, Any]) -> None:
+    fake_wx.fail("media/get", errcode=45009, times=2)  # both photos' first downloads are refused
+    chat.say("o_sec", "记录")
+    image(chat, "o_sec", "MEDIA_1")
+    clock.advance(days=3, minutes=1)  # MEDIA_1 is past WeChat's 3 days now
+    image(chat, "o_sec", "MEDIA_2")
+    minutes.wait_for_fetches()
+    assert [row.path for row in _media(db)] == [None, None]
+    fake_wx.reset()
+
+    result = run_once(app, clock())
+    assert result["media"] == 1
+    old, fresh = _media(db)
+    assert old.path is None  # expired on WeChat: not asked for again
+    assert fresh.path
+    with open(fresh.path, "rb") as fh:
+        assert fh.read() == PHOTO + b"2"
+    assert [c.params.get("media_id") for c in fake_wx.calls_to("media/get")] == ["MEDIA_2"]

@@ -151,5 +151,5 @@ def test_the_long_running_scheduler_sends_and_stops_on_sigterm(app: Flask, db: S
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
-    assert "scheduler started (9 jobs, zone Asia/Shanghai)" in err
+    assert "scheduler started (10 jobs, zone Asia/Shanghai)" in err  # 8 sweeps, media retry, dispatcher
     assert len(fake_wx.inbox[m.openid or ""]) == 1

@@ -5,11 +5,10 @@ Handlers only translate between messages and services; the rules live in bot/ser
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 
 from .. import messages as M
 from ..context import Context
@@ -19,6 +18,7 @@ from ..router import Reply, Router
 from ..services import attendance, checkin, compliance, leave, meetings, minutes, qr
 from ..services.authz import Action, can, require
 from ..services.errors import Invalid, NotFound, PermissionDenied, ServiceError
+from ..wechat import media_fetcher
 
 SECRETARY_ROLES = ("secretary", "committee_member", "admin")
 CONFIRM_WORDS = ("确认", "确定", "发布", "是", "好", "好的", "对", "ok", "OK")
@@ -120,14 +120,6 @@ def _public_base(ctx: Context) -> str:
     if not base and has_request_context():
         base = request.url_root
     return str(base or "http://127.0.0.1:5000/").rstrip("/")
-
-
-def _media_fetch() -> minutes.MediaFetch:
-    from ..db import get_db
-    from ..wechat import get_client
-
-    media_dir = current_app.config.get("MEDIA_DIR") or os.path.join(current_app.instance_path, "media")
-    return minutes.MediaFetch(get_db().Session, get_client(), str(media_dir))
 
 
 def register(router: Router) -> None:
@@ -377,7 +369,7 @@ def register(router: Router) -> None:
         data = dict(conv.get("data") or {})
         meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
         n = minutes.add_image(ctx.session, actor=ctx.member, meeting=meeting,
-                              media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, fetch=_media_fetch())
+                              media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, fetch=media_fetcher())
         data["images"] = int(data.get("images") or 0) + 1
         ctx.start_conversation("meetings.minutes", **data)
         return M.MIN_IMAGE_SAVED.format(n=n)

@@ -3,7 +3,8 @@
 An image message carries only a media id (valid 3 days on WeChat). We store the id at once, in the
 message's transaction, and fetch the file (media/get) into MEDIA_DIR in a background thread started after
 that transaction commits, so the webhook never waits on the WeChat API. A photo whose fetch failed keeps
-path NULL; `fetch_missing` (a sweep, or `flask --app bot minutes-fetch`) tries it again.
+path NULL; `fetch_missing` tries it again: the scheduler every MEDIA_RETRY_EVERY seconds while WeChat still
+keeps the file (MEDIA_VALID_DAYS), or `flask --app bot minutes-fetch` by hand.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -30,6 +31,7 @@ from .meetings import recent
 
 log = logging.getLogger("zhibu.minutes")
 PARAGRAPH_SEP = "\n\n"
+MEDIA_VALID_DAYS = 3  # WeChat keeps a message's temporary media this long; later a fetch can only fail
 MAX_MINUTES_CHARS = 50_000
 
 _threads: list[threading.Thread] = []
@@ -192,9 +194,12 @@ def fetch_one(fetch: MediaFetch, row_id: int) -> bool:
     return True
 
 
-def fetch_missing(fetch: MediaFetch, limit: int = 50) -> int:
-    """Fetch photos whose earlier fetch failed; returns how many were fetched now."""
+def fetch_missing(fetch: MediaFetch, limit: int = 50, now: datetime | None = None) -> int:
+    """Fetch photos whose earlier fetch failed and that WeChat still keeps (sent within MEDIA_VALID_DAYS),
+    oldest first, since they expire first; returns how many were fetched now."""
+    since = (now or datetime.now(UTC)) - timedelta(days=MEDIA_VALID_DAYS)
     with fetch.session_factory() as session:
-        ids = list(session.scalars(select(MinutesMedia.id).where(MinutesMedia.path.is_(None))
+        ids = list(session.scalars(select(MinutesMedia.id).where(MinutesMedia.path.is_(None),
+                                                                 MinutesMedia.created_at >= since)
                                    .order_by(MinutesMedia.id).limit(limit)))
     return sum(1 for row_id in ids if fetch_one(fetch, row_id))
