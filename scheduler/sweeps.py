@@ -26,6 +26,7 @@ from bot.models import (
     LeaveRequest,
     Meeting,
     Member,
+    MobileRegistration,
     Notification,
     RectificationItem,
     ReviewRound,
@@ -110,38 +111,47 @@ def _subtree(session: Session, committee_id: int) -> list[int]:
 def sweep_meetings(session: Session, now: datetime, settings: Settings) -> int:
     """Reminders N hours before a meeting (MEETING_REMINDERS) to each expected member, and the
     secretary's reminder on the day after to record the minutes. Published/changed notices are
-    written by the meetings service when the secretary acts, not here."""
+    written by the meetings service when the secretary acts, not here.
+
+    Expected: the branch's active members (of the group for a 小组会, 支委 for a 支委会), and the 流动党员
+    registered with the branch for its other meetings, who may check in there too (一方隶属、多重管理)."""
     written = 0
     hours = sorted(settings["MEETING_REMINDERS"], reverse=True)
     for i, h in enumerate(hours):
         lower = hours[i + 1] if i + 1 < len(hours) else 0
         slot = literal(f"{h}h:r") + cast(Meeting.revision, String)
-        q = (
-            select(Meeting.id, Meeting.type, Meeting.topic, Meeting.place, Meeting.starts_at, Meeting.revision,
+        columns = (Meeting.id, Meeting.type, Meeting.topic, Meeting.place, Meeting.starts_at, Meeting.revision,
                    Member.id)
-            .join(Member, Member.branch_id == Meeting.branch_id)
-            .where(Meeting.status == "scheduled",
-                   Meeting.starts_at > now + timedelta(hours=lower), Meeting.starts_at <= now + timedelta(hours=h),
-                   Member.active.is_(True),
-                   or_(Meeting.group_id.is_(None), Member.group_id == Meeting.group_id),
-                   or_(Meeting.type != "committee_meeting", Member.is_committee_member.is_(True)),
-                   ~exists().where(LeaveRequest.meeting_id == Meeting.id, LeaveRequest.member_id == Member.id,
-                                   LeaveRequest.status == "approved"),
-                   _not_written("meeting_reminder", "meeting", Meeting.id, slot, Member.id))
+        due_now = and_(Meeting.status == "scheduled", Meeting.starts_at > now + timedelta(hours=lower),
+                       Meeting.starts_at <= now + timedelta(hours=h), Member.active.is_(True),
+                       ~exists().where(LeaveRequest.meeting_id == Meeting.id, LeaveRequest.member_id == Member.id,
+                                       LeaveRequest.status == "approved"),
+                       _not_written("meeting_reminder", "meeting", Meeting.id, slot, Member.id))
+        own = (
+            select(*columns).join(Member, Member.branch_id == Meeting.branch_id)
+            .where(due_now, or_(Meeting.group_id.is_(None), Member.group_id == Meeting.group_id),
+                   or_(Meeting.type != "committee_meeting", Member.is_committee_member.is_(True)))
+        )
+        mobile = (
+            select(*columns)
+            .join(MobileRegistration, MobileRegistration.host_branch_id == Meeting.branch_id)
+            .join(Member, Member.id == MobileRegistration.member_id)
+            .where(due_now, Meeting.type.not_in(("group_meeting", "committee_meeting")))
         )
         rows = []
-        for mid, mtype, topic, place, starts_at, revision, member_id in session.execute(q):
-            due, urgent = _meeting_due(now, starts_at, hours[-1], settings)
-            label = M.MEETING_TYPE_NAMES.get(mtype, mtype)
-            when = _fmt_when(starts_at, settings)
-            rows.append(dict(
-                kind="meeting_reminder", recipient_id=member_id, subject_type="meeting", subject_id=mid,
-                slot=f"{h}h:r{revision}", due_at=due, urgent=urgent,
-                text=M.REMIND_MEETING.format(label=label, when=when, place=place or "待定",
-                                             topic=f"，主题：{topic}" if topic else ""),
-                payload={"fields": {"thing1": M.REMIND_MEETING_TITLE.format(label=label), "time2": when,
-                                    "thing3": place or topic}, "meeting_id": mid, "hours": h},
-            ))
+        for query in (own, mobile):
+            for mid, mtype, topic, place, starts_at, revision, member_id in session.execute(query):
+                due, urgent = _meeting_due(now, starts_at, hours[-1], settings)
+                label = M.MEETING_TYPE_NAMES.get(mtype, mtype)
+                when = _fmt_when(starts_at, settings)
+                rows.append(dict(
+                    kind="meeting_reminder", recipient_id=member_id, subject_type="meeting", subject_id=mid,
+                    slot=f"{h}h:r{revision}", due_at=due, urgent=urgent,
+                    text=M.REMIND_MEETING.format(label=label, when=when, place=place or "待定",
+                                                 topic=f"，主题：{topic}" if topic else ""),
+                    payload={"fields": {"thing1": M.REMIND_MEETING_TITLE.format(label=label), "time2": when,
+                                        "thing3": place or topic}, "meeting_id": mid, "hours": h},
+                ))
         written += enqueue_many(session, rows)
     written += _minutes_reminders(session, now, settings)
     return written

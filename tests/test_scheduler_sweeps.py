@@ -130,3 +130,21 @@ def test_compliance_sweep_with_the_compliance_service(app: Flask, db: Session) -
     assert gap.recipient_id == sec.id and gap.slot == "2026-11"
     assert gap.text.startswith("晨曦支部本月尚未开展：") and "支委会" in gap.text and "主题党日" in gap.text
     assert gap.due_at == L(2026, 11, 20, 10, 0) + timedelta(0)
+
+
+def test_mobile_members_are_reminded_of_their_host_branch_meetings(app: Flask, db: Session) -> None:
+    """A 流动党员 registered with a host branch may check in at its meetings, so is reminded of them;
+    not of its 支委会 or 小组会, which are not theirs."""
+    home, host = f.branch(db), f.branch(db)
+    mobile = f.member(db, home.id, name="流动党员甲")
+    f.mobile_registration(db, mobile.id, host.id)
+    f.member(db, host.id, name="本支部党员")
+    theme_day = f.meeting(db, host.id, L(2026, 11, 25, 14, 0), type="theme_day")
+    f.meeting(db, host.id, L(2026, 11, 25, 15, 0), type="committee_meeting")
+    home_meeting = f.meeting(db, home.id, L(2026, 11, 25, 16, 0), type="general_meeting")
+    with app.extensions["db"].transaction() as s:
+        sweep_meetings(s, L(2026, 11, 24, 17, 0), app.config)
+    with app.extensions["db"].transaction() as s:  # a second run writes nothing
+        assert sweep_meetings(s, L(2026, 11, 24, 17, 5), app.config) == 0
+    reminded = {(r.subject_id, r.recipient_id) for r in _rows(db, "meeting_reminder")}
+    assert {mid for mid, who in reminded if who == mobile.id} == {theme_day.id, home_meeting.id}
