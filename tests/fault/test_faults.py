@@ -101,21 +101,26 @@ def test_redis_hung_then_stopped_mid_load(app: Any, chat: Any, private_redis: Pr
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
-@pytest.mark.services
-@needs_checkin
-def test_postgres_restarted_mid_checkins(app: Any, chat: Any, private_pg: PrivateCluster) -> None:
+def _use_private_database(app: Any, private_pg: PrivateCluster, name: str) -> None:
+    """Point the app at a new, migrated database `name` on the private cluster."""
     admin = create_engine(private_pg.url.replace("postgresql://", "postgresql+psycopg://"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE fault"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = private_pg.url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/fault"
+    url = private_pg.url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
     upgrade(url)
     from bot.db import Database
 
     app.extensions["db"].engine.dispose()
     app.extensions["db"] = Database(url)
     app.config["DATABASE_URL"] = url
+
+
+@pytest.mark.services
+@needs_checkin
+def test_postgres_restarted_mid_checkins(app: Any, chat: Any, private_pg: PrivateCluster) -> None:
+    _use_private_database(app, private_pg, "fault")
     scene, people, meeting_id = _arrange(app, 40)
 
     replies: dict[int, str] = {}
@@ -183,18 +188,8 @@ def test_pool_replaces_connections_that_died_while_idle(app: Any, chat: Any, pri
                                                          caplog: pytest.LogCaptureFixture) -> None:
     """PostgreSQL restarted while the pool sat idle: the ping of idle connections finds them dead before
     use, so the next scans are simply recorded (no 系统繁忙, no action run twice)."""
-    admin = create_engine(private_pg.url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE fault_idle"))
-    admin.dispose()
-    url = private_pg.url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/fault_idle"
-    upgrade(url)
-    from bot.db import Database
-
     monkeypatch.setattr("bot.db.PING_IDLE_SECONDS", 0.2)
-    app.extensions["db"].engine.dispose()
-    app.extensions["db"] = Database(url)
+    _use_private_database(app, private_pg, "fault_idle")
     scene, people, meeting_id = _arrange(app, 6)
     ct = int(time.time())
     for i, member in enumerate(people[:3]):  # the pool now holds live connections
