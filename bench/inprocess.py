@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
+from bot.db import FastRead
 from bot.store import Store
 from bot.synthetic import SeedResult
 
@@ -65,14 +66,22 @@ def _measure(app: Flask, make_xml: Callable[[int], str], n: int, counters: dict[
                 counters.get("store", 0) / n, (after.ru_nvcsw - before.ru_nvcsw) / n)
 
 
-def _count_io(app: Flask, counters: dict[str, int]) -> None:
-    """Count SQL statements and store round trips (a batch is one; so is each single call)."""
+def _count_io(app: Flask, counters: dict[str, int]) -> Callable[[], None]:
+    """Count SQL statements and store round trips (a batch is one; so is each single call); returns the
+    function that stops counting."""
     engine = app.extensions["db"].engine
 
     def statement(*_args: Any) -> None:
         counters["statements"] = counters.get("statements", 0) + 1
 
     event.listen(engine, "before_cursor_execute", statement)
+    fast_rows = FastRead.rows
+
+    def fast_read(self: FastRead, session: Any, **params: Any) -> list[tuple[Any, ...]]:
+        statement()  # reads that bypass SQLAlchemy's execution events count too
+        return fast_rows(self, session, **params)
+
+    FastRead.rows = fast_read  # type: ignore[method-assign]
     store: Store = app.extensions["store"]
     inside = [False]
 
@@ -92,11 +101,19 @@ def _count_io(app: Flask, counters: dict[str, int]) -> None:
     for name in ("get", "set", "delete", "incr", "run"):
         setattr(store, name, wrap(getattr(store, name)))
 
+    def stop() -> None:
+        event.remove(engine, "before_cursor_execute", statement)
+        FastRead.rows = fast_rows  # type: ignore[method-assign]
+        for name in ("get", "set", "delete", "incr", "run"):
+            delattr(store, name)  # the class's methods again
+
+    return stop
+
 
 def run(report: Report, backend: str, app: Flask, *, help_city: SeedResult, checkin_city: SeedResult,
         n: int) -> None:
     counters: dict[str, int] = {}
-    _count_io(app, counters)
+    stop_counting = _count_io(app, counters)
     floor = floor_app.create_app(TOKEN)
     base = int(time.time())
 
@@ -122,3 +139,4 @@ def run(report: Report, backend: str, app: Flask, *, help_city: SeedResult, chec
             f"{a.switches:.1f} waits per request",
             ratio=f"{f.cpu_us / a.cpu_us:.2f}" if a.cpu_us else "",
             note=f"floor: CPU {f.cpu_us:,.0f} µs, wall {f.wall_us:,.0f} µs per request; {n:,} requests each"))
+    stop_counting()

@@ -108,3 +108,34 @@ def test_a_lock_taking_select_begins_the_transaction(app: Flask, db: Any) -> Non
 ])
 def test_which_statements_may_run_before_the_transaction(sql: str, plain: bool) -> None:
     assert is_plain_read(sql) is plain
+
+
+def test_fast_reads_return_what_sqlalchemy_returns(app: Flask, db: Any) -> None:
+    """FastRead skips SQLAlchemy's execution machinery, not its types: dates come back aware, booleans
+    as booleans, NULLs as None, on SQLite and PostgreSQL alike."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam
+
+    from bot.db import FastRead
+    from bot.models import Meeting, Member
+
+    branch = f.branch(db)
+    f.member(db, branch.id, name="张三", openid="o_fast", is_committee_member=True)
+    f.meeting(db, branch.id, datetime(2026, 12, 2, 11, 30, tzinfo=UTC), checkin_scene="fast_scene")
+    stmt = (select(Meeting.id, Meeting.starts_at, Meeting.group_id, Member.name, Member.is_committee_member,
+                   Member.active)
+            .select_from(Meeting).outerjoin(Member, Member.openid == bindparam("openid"))
+            .where(Meeting.checkin_scene == bindparam("scene")))
+    fast = FastRead(stmt)
+    database: Database = app.extensions["db"]
+    with database.transaction(lazy=True) as session:
+        for openid in ("o_fast", "o_nobody"):
+            expected = [tuple(r) for r in session.execute(stmt, {"scene": "fast_scene", "openid": openid})]
+            got = fast.rows(session, scene="fast_scene", openid=openid)
+            assert got == expected
+            assert all(type(a) is type(b) for a, b in zip(got[0], expected[0], strict=True))
+        assert got[0][3:] == (None, None, None)  # nobody bound to that openid
+        assert fast.rows(session, scene="no such scene", openid="o_fast") == []
+        assert fast.rows(session, scene="fast_scene", openid="o_fast")[0][1] == datetime(2026, 12, 2, 11, 30,
+                                                                                            tzinfo=UTC)

@@ -17,6 +17,7 @@ from typing import NoReturn
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ..db import FastRead
 from ..models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
 from .errors import PermissionDenied
 
@@ -94,7 +95,7 @@ class Sender:
     active: bool
 
 
-_SENDER = (
+_SENDER = FastRead(
     select(Member.id, Member.name, Member.branch_id, Member.group_id, Member.is_committee_member, Member.active,
            RoleGrant.role)
     .outerjoin(RoleGrant, RoleGrant.member_id == Member.id)
@@ -104,7 +105,7 @@ _SENDER = (
 
 def sender_with_roles(session: Session, openid: str) -> tuple[Sender | None, set[str]]:
     """The member bound to an openid and their role names, in one query (the webhook's hot path)."""
-    rows = session.connection().execute(_SENDER, {"openid": openid}).all()
+    rows = _SENDER.rows(session, openid=openid)
     if not rows:
         return None, set()
     first = rows[0]

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import messages as M
-from ..db import insert_for
+from ..db import FastRead, insert_for
 from ..models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
 from . import authz
 from .authz import Action, Sender
@@ -78,7 +78,7 @@ class MeetingRow:
 
 
 # The meeting a QR's scene names and the member who scanned it, in one statement (the scan's hot path).
-_BY_SCENE = (
+_BY_SCENE = FastRead(
     select(Meeting.id, Meeting.branch_id, Meeting.group_id, Meeting.type, Meeting.status, Meeting.starts_at,
            Meeting.ends_at, Member.id, Member.name, Member.branch_id, Member.group_id, Member.is_committee_member,
            Member.active)
@@ -123,10 +123,10 @@ def is_late(meeting: CheckinMeeting, at: datetime, settings: Mapping[str, Any]) 
 def scan_lookup(session: Session, scene: str, openid: str) -> tuple[MeetingRow, Sender | None]:
     """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_), and the
     member bound to the openid that scanned it (None if nobody is)."""
-    found = session.connection().execute(_BY_SCENE, {"scene": scene[:64], "openid": openid}).first()
-    if found is None:
+    found = _BY_SCENE.rows(session, scene=scene[:64], openid=openid)
+    if not found:
         raise NotFound(M.CHK_SCENE_UNKNOWN)
-    row: tuple[Any, ...] = tuple(found)
+    row = found[0]
     if row[4] == "deleted":
         raise NotFound(M.CHK_SCENE_UNKNOWN)
     sender = Sender(row[7], row[8], row[9], row[10], bool(row[11]), bool(row[12])) if row[7] is not None else None
