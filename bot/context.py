@@ -6,10 +6,12 @@ import json
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from .models import Member
@@ -36,7 +38,8 @@ def normalize_text(text: str) -> str:
 
 @dataclass
 class Context:
-    session: Session
+    open_session: Callable[[], Session]  # the action's session, created on first use (Database.action)
+    engine: Engine  # for reads outside the transaction (FastRead)
     store: Store
     settings: Any
     router: Router
@@ -63,6 +66,11 @@ class Context:
     store_after: Batch = field(default_factory=Batch)
 
     @property
+    def session(self) -> Session:
+        """The action's one session and transaction; opened the first time a handler needs it."""
+        return self.open_session()
+
+    @property
     def wechat(self) -> ZhibuWeChatClient:
         """The WeChat API client. Handlers must not call it inline (5-second deadline): use the outbox."""
         client: ZhibuWeChatClient = self._client_factory()
@@ -72,7 +80,7 @@ class Context:
         """The sender's light record and role names, read together (one query, no ORM object)."""
         from .services.authz import sender_with_roles
 
-        sender, roles = sender_with_roles(self.session, self.openid)
+        sender, roles = sender_with_roles(self.engine, self.openid)
         self.use_sender(sender, roles)
         return sender
 

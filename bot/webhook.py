@@ -276,15 +276,15 @@ def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind | None = None,
 
 def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefetched: tuple[str | None] | None,
                      after: Batch) -> Any:
-    """Run the handler in one transaction that begins at its first write (Database.transaction(lazy=True)):
-    most messages only read, and then cost no BEGIN, COMMIT or write lock. A pooled connection found dead
-    (the database restarted), or SQLite's lock held by another host's process, fails before anything is
-    committed: the action then runs once more."""
+    """Run the handler in one transaction that begins at its first write (Database.action): most messages
+    only read, and then cost no BEGIN, COMMIT or write lock; one that never touches its session not even
+    a session. A pooled connection found dead (the database restarted), or SQLite's lock held by another
+    host's process, fails before anything is committed: the action then runs once more."""
     db = get_db()
 
     def attempt() -> Any:
-        with db.transaction(lazy=True) as session:
-            ctx = build_context(session, raw, msg, key, kind, prefetched)
+        with db.action() as open_session:
+            ctx = build_context(open_session, db.engine, raw, msg, key, kind, prefetched)
             try:
                 return dispatch(ctx)
             finally:
@@ -318,10 +318,11 @@ def _kind(raw: dict[str, Any]) -> Kind:
     return Kind(msg_type, event, text_raw, normalize_text(text_raw))
 
 
-def build_context(session: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
+def build_context(open_session: Any, engine: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
                   prefetched: tuple[str | None] | None = None) -> Context:
     ctx = Context(
-        session=session,
+        open_session=open_session,
+        engine=engine,
         store=get_store(),
         settings=current_app.config,
         router=current_app.extensions["router"],

@@ -98,9 +98,19 @@ def branch_world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
     return {"zhang": zhang}
 
 
-def test_help_costs_one_statement_and_two_store_round_trips(chat: Chat, branch_world: dict[str, Any],
-                                                            io: Io) -> None:
+def test_help_costs_one_statement_and_two_store_round_trips(app: Flask, chat: Chat, branch_world: dict[str, Any],
+                                                            io: Io, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = app.extensions["db"]
+    opened: list[bool] = []
+    transaction = database.transaction
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        opened.append(True)
+        return transaction(*args, **kwargs)
+
+    monkeypatch.setattr(database, "transaction", counted)
     reply = chat.say("o_hot_sec", "帮助")
+    assert opened == []  # 帮助 reads its sender outside any session: none is opened
     assert "李书记" in reply and "签到码" in reply  # the secretary's own menu
     assert io.store == ["run(2)", "run(2)"]
     assert io.statements == ["SELECT"]

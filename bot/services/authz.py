@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..db import FastRead
@@ -103,9 +103,10 @@ _SENDER = FastRead(
 )
 
 
-def sender_with_roles(session: Session, openid: str) -> tuple[Sender | None, set[str]]:
-    """The member bound to an openid and their role names, in one query (the webhook's hot path)."""
-    rows = _SENDER.rows(session, openid=openid)
+def sender_with_roles(bind: Session | Engine, openid: str) -> tuple[Sender | None, set[str]]:
+    """The member bound to an openid and their role names, in one query (the webhook's hot path; `bind`
+    is a session or the engine: the read runs outside any transaction either way)."""
+    rows = _SENDER.rows(bind, openid=openid)
     if not rows:
         return None, set()
     first = rows[0]
