@@ -44,17 +44,14 @@ class Route:
     pattern: re.Pattern[str] | None = None
 
     def matches(self, ctx: Context) -> re.Match[str] | bool | None:
-        return self.matches_fields(ctx.msg_type, ctx.event, ctx.text)
-
-    def matches_fields(self, msg_type: str, event: str, text: str) -> re.Match[str] | bool | None:
         if self.kind == "text":
-            if msg_type != "text":
+            if ctx.msg_type != "text":
                 return None
             assert self.pattern is not None
-            return self.pattern.fullmatch(text)
+            return self.pattern.fullmatch(ctx.text)
         if self.kind == "event":
-            return msg_type == "event" and event == self.key
-        return msg_type == self.key
+            return ctx.msg_type == "event" and ctx.event == self.key
+        return ctx.msg_type == self.key
 
 
 @dataclass

@@ -252,14 +252,14 @@ def _await_first(store: Store, key: str) -> str:
     return "success"
 
 
-def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind | None = None,
-           prefetched: tuple[str | None] | None = None) -> tuple[str, bool, Batch]:
+def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind,
+           prefetched: tuple[str | None] | None) -> tuple[str, bool, Batch]:
     """Dispatch in one transaction; returns the reply XML, whether the effect happened, and the store
     writes to send after it."""
     keep = True
     after = Batch()
     try:
-        reply = _run_transaction(raw, msg, key, kind or _kind(raw), prefetched, after)
+        reply = _run_transaction(raw, msg, key, kind, prefetched, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
         reply = exc.message
     except (OperationalError, DBAPIError):
@@ -319,7 +319,7 @@ def _kind(raw: dict[str, Any]) -> Kind:
 
 
 def build_context(open_session: Any, engine: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
-                  prefetched: tuple[str | None] | None = None) -> Context:
+                  prefetched: tuple[str | None] | None) -> Context:
     ctx = Context(
         open_session=open_session,
         engine=engine,

@@ -36,6 +36,7 @@ from bot.models import (
     VolunteerRecord,
 )
 from bot.models.rectification import OPEN_FOR_OWNER
+from bot.services.checkin import OWN_MEMBERS_ONLY
 from bot.services.outbox import enqueue_many
 from bot.services.timing import at_local, daily_due, local, next_allowed, parse_hhmm
 
@@ -136,7 +137,7 @@ def sweep_meetings(session: Session, now: datetime, settings: Settings) -> int:
             select(*columns)
             .join(MobileRegistration, MobileRegistration.host_branch_id == Meeting.branch_id)
             .join(Member, Member.id == MobileRegistration.member_id)
-            .where(due_now, Meeting.type.not_in(("group_meeting", "committee_meeting")))
+            .where(due_now, Meeting.type.not_in(OWN_MEMBERS_ONLY))
         )
         rows = []
         for query in (own, mobile):

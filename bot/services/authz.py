@@ -109,8 +109,7 @@ def sender_with_roles(bind: Session | Engine, openid: str) -> tuple[Sender | Non
     rows = _SENDER.rows(bind, openid=openid)
     if not rows:
         return None, set()
-    first = rows[0]
-    sender = Sender(first[0], first[1], first[2], first[3], bool(first[4]), bool(first[5]))
+    sender = Sender(*rows[0][:6])
     return sender, names_of(sender, (row[6] for row in rows))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -28,40 +28,9 @@ from .meetings import fmt_stamp, tz_of
 CHANNELS = ("scan", "rotating", "manual", "miniprogram")
 
 
-class Attendee(Protocol):
-    """What check-in reads of a member: an ORM Member, or the webhook's light authz.Sender."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def branch_id(self) -> int | None: ...
-    @property
-    def group_id(self) -> int | None: ...
-    @property
-    def is_committee_member(self) -> bool: ...
-    @property
-    def active(self) -> bool: ...
-
-
-class CheckinMeeting(Protocol):
-    """What check-in reads of a meeting: an ORM Meeting, or a light MeetingRow."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def branch_id(self) -> int: ...
-    @property
-    def group_id(self) -> int | None: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def starts_at(self) -> datetime: ...
-    @property
-    def ends_at(self) -> datetime: ...
+# Meetings only the branch's own members attend: 流动党员 registered with the branch may check in to (and
+# are reminded of) its other meetings, never to these.
+OWN_MEMBERS_ONLY = ("group_meeting", "committee_meeting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +44,10 @@ class MeetingRow:
     status: str
     starts_at: datetime
     ends_at: datetime
+
+
+Attendee = Member | Sender  # what check-in reads of a member: the full record, or the webhook's light one
+CheckinMeeting = Meeting | MeetingRow
 
 
 # The meeting a QR's scene names and the member who scanned it, in one statement (the scan's hot path).
@@ -129,7 +102,7 @@ def scan_lookup(session: Session, scene: str, openid: str) -> tuple[MeetingRow, 
     row = found[0]
     if row[4] == "deleted":
         raise NotFound(M.CHK_SCENE_UNKNOWN)
-    sender = Sender(row[7], row[8], row[9], row[10], bool(row[11]), bool(row[12])) if row[7] is not None else None
+    sender = Sender(*row[7:]) if row[7] is not None else None
     return MeetingRow(*row[:7]), sender
 
 
@@ -142,7 +115,7 @@ def eligibility_problem(session: Session, meeting: CheckinMeeting, member: Atten
         if meeting.type == "committee_meeting" and not member.is_committee_member:
             return M.CHK_NOT_COMMITTEE
         return None
-    if meeting.type not in ("group_meeting", "committee_meeting"):
+    if meeting.type not in OWN_MEMBERS_ONLY:
         registered = session.scalar(select(MobileRegistration.id).where(
             MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == meeting.branch_id))
         if registered is not None:
