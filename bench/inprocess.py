@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from bot.db import FastRead
+from bot.db import RawStatement
 from bot.store import Store
 from bot.synthetic import SeedResult
 
@@ -75,13 +75,13 @@ def _count_io(app: Flask, counters: dict[str, int]) -> Callable[[], None]:
         counters["statements"] = counters.get("statements", 0) + 1
 
     event.listen(engine, "before_cursor_execute", statement)
-    fast_rows = FastRead.rows
+    raw_execute = RawStatement.execute
 
-    def fast_read(self: FastRead, session: Any, **params: Any) -> list[tuple[Any, ...]]:
-        statement()  # reads that bypass SQLAlchemy's execution events count too
-        return fast_rows(self, session, **params)
+    def raw(self: RawStatement, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        statement()  # statements that bypass SQLAlchemy's execution events count too
+        return raw_execute(self, *args, **kwargs)
 
-    FastRead.rows = fast_read  # type: ignore[method-assign]
+    RawStatement.execute = raw  # type: ignore[method-assign]
     store: Store = app.extensions["store"]
     inside = [False]
 
@@ -103,7 +103,7 @@ def _count_io(app: Flask, counters: dict[str, int]) -> Callable[[], None]:
 
     def stop() -> None:
         event.remove(engine, "before_cursor_execute", statement)
-        FastRead.rows = fast_rows  # type: ignore[method-assign]
+        RawStatement.execute = raw_execute  # type: ignore[method-assign]
         for name in ("get", "set", "delete", "incr", "run"):
             delattr(store, name)  # the class's methods again
 

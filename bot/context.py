@@ -6,14 +6,13 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from .db import Unit
 from .models import Member
 from .store import Batch, Store, StoreUnavailable
 
@@ -38,8 +37,7 @@ def normalize_text(text: str) -> str:
 
 @dataclass
 class Context:
-    open_session: Callable[[], Session]  # the action's session, created on first use (Database.action)
-    engine: Engine  # for reads outside the transaction (FastRead)
+    unit: Unit  # the action's unit of work: its session (opened on first use) and raw statements
     store: Store
     settings: Any
     router: Router
@@ -68,7 +66,7 @@ class Context:
     @property
     def session(self) -> Session:
         """The action's one session and transaction; opened the first time a handler needs it."""
-        return self.open_session()
+        return self.unit.session
 
     @property
     def wechat(self) -> ZhibuWeChatClient:
@@ -80,7 +78,7 @@ class Context:
         """The sender's light record and role names, read together (one query, no ORM object)."""
         from .services.authz import sender_with_roles
 
-        sender, roles = sender_with_roles(self.engine, self.openid)
+        sender, roles = sender_with_roles(self.unit, self.openid)
         self.use_sender(sender, roles)
         return sender
 

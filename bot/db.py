@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, Engine, Select, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Select, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.dml import UpdateBase
 
 
 class Database:
@@ -59,19 +64,17 @@ class Database:
                 yield session
 
     @contextmanager
-    def action(self) -> Iterator[Callable[[], Session]]:
-        """An action's transaction (as transaction(lazy=True)), opened on first use: yields a function
-        returning the action's one session. A message whose handler never asks for it (帮助 reads its
-        sender through FastRead) creates no session, checks out no connection, commits nothing."""
-        with ExitStack() as stack:
-            opened: list[Session] = []
-
-            def session() -> Session:
-                if not opened:
-                    opened.append(stack.enter_context(self.transaction(lazy=True)))
-                return opened[0]
-
-            yield session
+    def action(self) -> Iterator[Unit]:
+        """An action's unit of work (see Unit): its session is opened on first use, so a message whose handler never
+        asks for it (帮助 reads its sender through FastRead) creates no session, checks out no connection
+        and commits nothing."""
+        unit = Unit(self)
+        token = _CURRENT_UNIT.set(unit)
+        try:
+            with unit._stack:
+                yield unit
+        finally:
+            _CURRENT_UNIT.reset(token)
 
     def is_busy(self, exc: BaseException) -> bool:
         """SQLite refused a write because another writer holds the lock (another host's process)."""
@@ -107,6 +110,9 @@ def _begin_at_first_write(engine: Engine, writers: WriterQueue | None) -> None:
     def _before(conn: Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
         if not conn.info.get("lazy_pending") or is_plain_read(statement):
             return
+        unit = _CURRENT_UNIT.get()
+        if unit is not None:
+            unit._first_write()  # raises if the action is sealed: nothing is sent
         conn.info["lazy_pending"] = False
         driver = conn.connection.driver_connection
         if sqlite:
@@ -230,60 +236,209 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class FastRead:
-    """A plain Core SELECT run on a pooled DBAPI connection, outside any transaction and without
-    SQLAlchemy's execution machinery: for the webhook's per-message reads (the sender, a scanned
-    meeting), where that machinery cost more than the query. Compiled once per dialect; results pass
-    through the columns' own result processors (SQLite's dates and booleans come back typed). Parameters
-    go to the driver as given, so only strings and numbers belong in them."""
+class RawStatement:
+    """A Core statement compiled once per dialect and run on a pooled DBAPI connection, without
+    SQLAlchemy's execution machinery (for the webhook's per-message statements, where that machinery cost
+    more than the query). Parameters pass through the columns' bind processors and results through their
+    result processors, so SQLite's dates and booleans go in and come back as SQLAlchemy would have them."""
 
-    def __init__(self, stmt: Select[*tuple[Any, ...]]) -> None:
-        self.stmt = stmt
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, list[Any]]] = {}
+    def __init__(self, stmt: Executable | Callable[[str], Executable]) -> None:
+        self._build: Callable[[str], Executable] = (lambda _dialect: stmt) if isinstance(stmt, Executable) else stmt
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, engine: Engine) -> tuple[str, tuple[str, ...] | None, list[Any]]:
-        dialect = engine.dialect
+    def statement(self, dialect: str) -> Executable:
+        """The Core statement for a dialect (what runs through a session when an action's transaction has
+        already begun)."""
+        return self._build(dialect)
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled = self.stmt.compile(dialect=dialect)
+            stmt = self._build(dialect.name)
+            compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            processors = [col.type.result_processor(dialect, None) for col in self.stmt.selected_columns]
-            found = self._compiled[dialect.name] = (compiled.string, order, processors)
+            binds = {name: bp.type.dialect_impl(dialect).bind_processor(dialect)
+                     for name, bp in compiled.binds.items()}
+            columns = stmt.exported_columns if isinstance(stmt, Select | UpdateBase) else ()
+            results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+            found = self._compiled[dialect.name] = _Compiled(compiled.string, order, binds, results)
         return found
 
-    def rows(self, bind: Session | Engine, **params: Any) -> list[tuple[Any, ...]]:
-        engine = bind.get_bind() if isinstance(bind, Session) else bind
-        assert isinstance(engine, Engine)
-        sql, order, processors = self._for(engine)
-        args: Any = [params[name] for name in order] if order is not None else params
-        dbapi_error = engine.dialect.loaded_dbapi.Error
+    def execute(self, engine: Engine, params: dict[str, Any], *, write: bool = False,
+                writers: WriterQueue | None = None, conn: PoolProxiedConnection | None = None) -> list[tuple[Any, ...]]:
+        """Run on `conn` (a unit's) or a connection of the pool: a read in autocommit, a write as a
+        transaction of its own (on SQLite under `writers`, the host's writer queue), committed before this
+        returns. A dead connection is invalidated and the error says so (connection_invalidated): the
+        caller may run its action again."""
+        dialect = engine.dialect
+        c = self.compiled(dialect)
+        processed = {k: (p(v) if (p := c.binds.get(k)) else v) for k, v in params.items()}
+        args: Any = [processed[name] for name in c.order] if c.order is not None else processed
+        own = conn is None
+        if conn is None:
+            conn = raw_connection(engine)
+        dbapi_error = dialect.loaded_dbapi.Error
         try:
-            conn = engine.raw_connection()
-        except dbapi_error as exc:  # the database refused a new connection: the caller answers 请稍后重试
-            raise DBAPIError.instance(sql, args, exc, dbapi_error) from exc
-        try:
-            driver = conn.driver_connection
-            if engine.dialect.name != "sqlite" and not driver.autocommit:  # type: ignore[union-attr]
-                driver.autocommit = True  # type: ignore[union-attr]  # no BEGIN for a read; reset at checkin
-            cursor = conn.cursor()
-            try:
-                cursor.execute(sql, args)
-                raw = cursor.fetchall()
-            finally:
-                cursor.close()
+            driver: Any = conn.driver_connection
+            raw: Sequence[Any]
+            if dialect.name == "sqlite":
+                if write:
+                    with writers or contextlib.nullcontext():
+                        raw = _sqlite_write(driver, c.sql, args)
+                else:
+                    raw = _fetch(driver.execute(c.sql, args))
+            else:
+                if not driver.autocommit:
+                    driver.autocommit = True  # a read or a single write is its own transaction; reset at checkin
+                raw = _fetch(driver.execute(c.sql, args))
         except dbapi_error as exc:
-            dead = engine.dialect.is_disconnect(exc, conn.dbapi_connection, None)
+            dead = dialect.is_disconnect(exc, conn.dbapi_connection, None)
             if dead:
                 conn.invalidate(exc)  # and the webhook runs the action again on a new connection
-            raise DBAPIError.instance(sql, args, exc, dbapi_error, connection_invalidated=dead) from exc
+            raise DBAPIError.instance(c.sql, args, exc, dbapi_error, connection_invalidated=dead) from exc
         finally:
-            conn.close()
-        return [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in raw]
+            if own:
+                conn.close()
+        return [tuple(p(v) if p else v for p, v in zip(c.results, row, strict=True)) for row in raw]
 
 
-def insert_for(session: Session) -> Any:
-    """The dialect's INSERT construct (PostgreSQL or SQLite), for ON CONFLICT DO NOTHING."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def raw_connection(engine: Engine) -> PoolProxiedConnection:
+    """A DBAPI connection from the engine's pool; a refusal is raised as SQLAlchemy's DBAPIError, so the
+    webhook answers 请稍后重试."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        return engine.raw_connection()
+    except dbapi_error as exc:
+        raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
+
+
+def _fetch(cursor: Any) -> Sequence[Any]:
+    try:
+        return cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in placeholder order (positional drivers)
+    binds: dict[str, Any]
+    results: list[Any]
+
+
+def _sqlite_write(driver: Any, sql: str, args: Any) -> Sequence[Any]:
+    driver.execute("BEGIN IMMEDIATE")
+    try:
+        rows = _fetch(driver.execute(sql, args))
+        driver.execute("COMMIT")
+    except BaseException:
+        if driver.in_transaction:
+            driver.execute("ROLLBACK")
+        raise
+    return rows
+
+
+class FastRead(RawStatement):
+    """A plain SELECT run outside any transaction, each time seeing the latest committed data (the
+    sender, a scanned meeting)."""
+
+    def rows(self, bind: Unit | Session | Engine, **params: Any) -> list[tuple[Any, ...]]:
+        if isinstance(bind, Unit):
+            return bind.read(self, **params)
+        engine = bind.get_bind() if isinstance(bind, Session) else bind
+        assert isinstance(engine, Engine)
+        return self.execute(engine, params)
+
+
+class FastWrite(RawStatement):
+    """One writing statement (an INSERT … ON CONFLICT … RETURNING, say) that an action runs as its only
+    write: see Unit.write. Built per dialect by a function of the dialect's name, for the dialects'
+    own INSERT constructs."""
+
+
+class SealedAction(RuntimeError):
+    """An action wrote again after a FastWrite committed on its own: the two could not be atomic."""
+
+
+_CURRENT_UNIT: ContextVar[Unit | None] = ContextVar("zhibu_unit", default=None)
+
+
+class Unit:
+    """One action's unit of work: its session, opened on first use, in a transaction that begins at its
+    first write (Database.transaction(lazy=True)), and its raw statements.
+
+    read() runs a FastRead outside the transaction until the action has written, inside it afterwards.
+    write() runs a FastWrite inside the transaction if the action has already written through its session;
+    otherwise as a transaction of its own (one round trip on PostgreSQL, no BEGIN or COMMIT trips; on SQLite
+    the write lock for that statement only), and the action is sealed: it may read on, but a further write
+    raises SealedAction before it reaches the database, so nothing half-written can result. A check-in is
+    such an action: it reads, decides, and writes one record last.
+    """
+
+    def __init__(self, db: Database | None, session: Session | None = None) -> None:
+        self._db = db
+        self._session = session
+        self._stack = ExitStack()
+        self.began = session is not None  # the session's transaction has begun: everything goes through it
+        self.sealed = False
+        self._raw: PoolProxiedConnection | None = None  # the raw statements' one connection
+
+    @classmethod
+    def joining(cls, session: Session) -> Unit:
+        """An action around a session already in its transaction (pages, tests): its writes join it."""
+        return cls(None, session)
+
+    @property
+    def engine(self) -> Engine:
+        if self._db is not None:
+            return self._db.engine
+        assert self._session is not None
+        bind = self._session.get_bind()
+        assert isinstance(bind, Engine)
+        return bind
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            assert self._db is not None
+            self._session = self._stack.enter_context(self._db.transaction(lazy=True))
+        return self._session
+
+    def read(self, stmt: FastRead, **params: Any) -> list[tuple[Any, ...]]:
+        if self.began:
+            found = self.session.connection().execute(stmt.statement(self.engine.dialect.name), params)
+            return [tuple(r) for r in found]
+        return stmt.execute(self.engine, params, conn=self._connection())
+
+    def _connection(self) -> PoolProxiedConnection:
+        if self._raw is None:
+            self._raw = raw_connection(self.engine)
+            self._stack.callback(self._raw.close)
+        return self._raw
+
+    def write(self, stmt: FastWrite, **params: Any) -> list[tuple[Any, ...]]:
+        if self.began:
+            found = self.session.connection().execute(stmt.statement(self.engine.dialect.name), params)
+            return [tuple(r) for r in found] if found.returns_rows else []
+        if self.sealed:
+            raise SealedAction("an action may run one FastWrite on its own, and nothing after it")
+        assert self._db is not None
+        rows = stmt.execute(self.engine, params, write=True, writers=self._db._writers, conn=self._connection())
+        self.sealed = True
+        return rows
+
+    def _first_write(self) -> None:
+        """The action's session is about to send its first write (the lazy transaction begins)."""
+        if self.sealed:
+            raise SealedAction("this action's FastWrite has committed: it may not write again")
+        self.began = True
+
+
+def insert_for(bind: Session | str) -> Any:
+    """The dialect's INSERT construct (PostgreSQL or SQLite), for ON CONFLICT DO NOTHING; `bind` is a
+    session or a dialect's name."""
+    name = bind if isinstance(bind, str) else bind.get_bind().dialect.name
+    return pg_insert if name == "postgresql" else sqlite_insert
 
 
 def default_sqlite_url(app: Flask) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from . import clock
 from . import messages as M
-from .db import get_db
+from .db import Unit, get_db
 from .models import Member
 from .services import checkin, meetings, qr
 from .services.errors import ServiceError
@@ -153,8 +153,9 @@ def checkin_page(meeting_id: int) -> Any:
         with get_db().transaction() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             member = session.scalar(select(Member).where(Member.openid == openid))
-            result = checkin.check_in(session, meeting=meeting, member=member, now=clock.now(), channel="rotating",
-                                      settings=current_app.config, source_key=f"oauth:{code}"[:100])
+            result = checkin.check_in(Unit.joining(session), meeting=meeting, member=member, now=clock.now(),
+                                      channel="rotating", settings=current_app.config,
+                                      source_key=f"oauth:{code}"[:100])
             label = meetings.type_label(meeting.type)
     except ServiceError as exc:
         return _page(exc.message, exc.status)

@@ -25,7 +25,7 @@ from wechatpy.replies import TextReply, create_reply
 from . import clock
 from . import messages as M
 from .context import Context, conversation_key, normalize_text
-from .db import get_db
+from .db import Unit, get_db
 from .services.errors import ServiceError
 from .store import Batch, Store, StoreUnavailable, get_store
 from .wechat import get_client
@@ -283,8 +283,8 @@ def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefet
     db = get_db()
 
     def attempt() -> Any:
-        with db.action() as open_session:
-            ctx = build_context(open_session, db.engine, raw, msg, key, kind, prefetched)
+        with db.action() as unit:
+            ctx = build_context(unit, raw, msg, key, kind, prefetched)
             try:
                 return dispatch(ctx)
             finally:
@@ -318,11 +318,10 @@ def _kind(raw: dict[str, Any]) -> Kind:
     return Kind(msg_type, event, text_raw, normalize_text(text_raw))
 
 
-def build_context(open_session: Any, engine: Any, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
+def build_context(unit: Unit, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
                   prefetched: tuple[str | None] | None) -> Context:
     ctx = Context(
-        open_session=open_session,
-        engine=engine,
+        unit=unit,
         store=get_store(),
         settings=current_app.config,
         router=current_app.extensions["router"],

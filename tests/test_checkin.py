@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages as M
 from bot.clock import FrozenClock
+from bot.db import Unit
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.models import Attendance, Meeting
 from bot.services import checkin, qr
@@ -320,7 +321,7 @@ def test_concurrent_scans_of_one_member_make_one_record(app: Flask, world: dict[
             with database.transaction() as session:
                 meeting = session.get(Meeting, world["meeting"].id)
                 member = session.get(type(world["zhang"]), world["zhang"].id)
-                results.append(checkin.check_in(session, meeting=meeting, member=member, now=START,
+                results.append(checkin.check_in(Unit.joining(session), meeting=meeting, member=member, now=START,
                                                 channel="scan", settings=app.config, source_key=f"k{i}"))
         except ServiceError as exc:  # pragma: no cover - would be a bug
             results.append(exc)
@@ -340,7 +341,7 @@ def test_a_scan_that_lost_the_race_reads_the_first_record(app: Flask, db: Sessio
     the transaction lives on, and the member reads the friendly repeat answer."""
     f.attendance(db, world["meeting"].id, world["zhang"].id, START - timedelta(minutes=5), source_key="first")
     with app.extensions["db"].transaction() as session:
-        result = checkin.check_in(session, meeting=session.get(Meeting, world["meeting"].id),
+        result = checkin.check_in(Unit.joining(session), meeting=session.get(Meeting, world["meeting"].id),
                                   member=session.get(type(world["zhang"]), world["zhang"].id), now=START,
                                   channel="scan", settings=app.config, source_key="second")
         assert session.scalar(select(func.count()).select_from(Attendance)) == 1  # the transaction lives on

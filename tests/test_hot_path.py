@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.clock import FrozenClock
-from bot.db import FastRead
+from bot.db import RawStatement
 from bot.store import Batch, Store
 from tests import factories as f
 from tests import wxxml
@@ -54,13 +54,14 @@ def io(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Io]:
         seen.statements.append(statement.split()[0].upper())
 
     event.listen(engine, "before_cursor_execute", count_statement)
-    fast_rows = FastRead.rows
+    raw_execute = RawStatement.execute
 
-    def counted_fast_read(self: FastRead, session: Any, **params: Any) -> list[tuple[Any, ...]]:
-        seen.statements.append("SELECT")  # a read that bypasses SQLAlchemy's execution events
-        return fast_rows(self, session, **params)
+    def counted_raw(self: RawStatement, engine: Any, params: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        # a statement that bypasses SQLAlchemy's execution events (FastRead, FastWrite)
+        seen.statements.append(self.compiled(engine.dialect).sql.split()[0].upper())
+        return raw_execute(self, engine, params, **kwargs)
 
-    monkeypatch.setattr(FastRead, "rows", counted_fast_read)
+    monkeypatch.setattr(RawStatement, "execute", counted_raw)
     inside_run = [False]  # the in-process store's run() calls its own get/set: count the batch once
 
     def counted(name: str, original: Any) -> Any:

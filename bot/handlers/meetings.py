@@ -240,9 +240,9 @@ def register(router: Router) -> None:
                                      rotate=ctx.settings["QR_ROTATE_SECONDS"])
 
     def scan_checkin(ctx: Context, scene: str) -> Reply:
-        meeting, sender = checkin.scan_lookup(ctx.session, scene, ctx.openid)
+        meeting, sender = checkin.scan_lookup(ctx.unit, scene, ctx.openid)
         ctx.use_sender(sender)
-        result = checkin.check_in(ctx.session, meeting=meeting, member=sender, now=ctx.now, channel="scan",
+        result = checkin.check_in(ctx.unit, meeting=meeting, member=sender, now=ctx.now, channel="scan",
                                   settings=ctx.settings, source_key=ctx.dedupe_key)
         return result.message
 
@@ -273,7 +273,7 @@ def register(router: Router) -> None:
         if not open_now:
             return M.CHK_NO_MEETING_NOW
         target = checkin.find_member_by_name(ctx.session, branch.id, name)
-        result = checkin.check_in(ctx.session, meeting=open_now[0], member=target, now=ctx.now, channel="manual",
+        result = checkin.check_in(ctx.unit, meeting=open_now[0], member=target, now=ctx.now, channel="manual",
                                   settings=ctx.settings, entered_by=ctx.member, source_key=ctx.dedupe_key)
         return result.message
 

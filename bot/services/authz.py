@@ -17,7 +17,7 @@ from typing import NoReturn
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
-from ..db import FastRead
+from ..db import FastRead, Unit
 from ..models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
 from .errors import PermissionDenied
 
@@ -103,7 +103,7 @@ _SENDER = FastRead(
 )
 
 
-def sender_with_roles(bind: Session | Engine, openid: str) -> tuple[Sender | None, set[str]]:
+def sender_with_roles(bind: Unit | Session | Engine, openid: str) -> tuple[Sender | None, set[str]]:
     """The member bound to an openid and their role names, in one query (the webhook's hot path; `bind`
     is a session or the engine: the read runs outside any transaction either way)."""
     rows = _SENDER.rows(bind, openid=openid)

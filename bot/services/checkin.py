@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import messages as M
-from ..db import FastRead, insert_for
+from ..db import FastRead, FastWrite, Unit, insert_for
 from ..models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
 from . import authz
 from .authz import Action, Sender
@@ -59,18 +59,24 @@ _BY_SCENE = FastRead(
     .outerjoin(Member, Member.openid == bindparam("openid"))
     .where(Meeting.checkin_scene == bindparam("scene"))
 )
-_INSERT: dict[str, Any] = {}  # the prepared INSERT … ON CONFLICT DO NOTHING per dialect
+_COLUMNS = ("meeting_id", "member_id", "checked_in_at", "late", "channel", "entered_by_id", "source_key")
+# The record, in one statement: the unique (meeting, member) constraint decides, so a second scan or a
+# concurrent one inserts nothing (and returns no id).
+_INSERT = FastWrite(lambda dialect: insert_for(dialect)(Attendance).values({c: bindparam(c) for c in _COLUMNS})
+                    .on_conflict_do_nothing(index_elements=["meeting_id", "member_id"]).returning(Attendance.id))
+_EXISTING = FastRead(
+    select(Attendance.id, Attendance.checked_in_at, Attendance.late, Attendance.source_key)
+    .where(Attendance.meeting_id == bindparam("meeting_id"), Attendance.member_id == bindparam("member_id"))
+)
 
 
-def _insert_attendance(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    stmt = _INSERT.get(dialect)
-    if stmt is None:
-        cols = ("meeting_id", "member_id", "checked_in_at", "late", "channel", "entered_by_id", "source_key")
-        stmt = insert_for(session)(Attendance).values({c: bindparam(c) for c in cols}).on_conflict_do_nothing(
-            index_elements=["meeting_id", "member_id"]).returning(Attendance.id)
-        _INSERT[dialect] = stmt
-    return stmt
+class _Record(NamedTuple):
+    """A member's attendance at a meeting, as a repeat answer needs it."""
+
+    id: int
+    checked_in_at: datetime
+    late: bool
+    source_key: str | None
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,10 @@ def is_late(meeting: CheckinMeeting, at: datetime, settings: Mapping[str, Any]) 
     return at > meeting.starts_at + timedelta(minutes=int(settings["CHECKIN_LATE_AFTER"]))
 
 
-def scan_lookup(session: Session, scene: str, openid: str) -> tuple[MeetingRow, Sender | None]:
+def scan_lookup(unit: Unit, scene: str, openid: str) -> tuple[MeetingRow, Sender | None]:
     """The meeting an official-account QR's scene names (EventKey of SCAN, without qrscene_), and the
     member bound to the openid that scanned it (None if nobody is)."""
-    found = _BY_SCENE.rows(session, scene=scene[:64], openid=openid)
+    found = unit.read(_BY_SCENE, scene=scene[:64], openid=openid)
     if not found:
         raise NotFound(M.CHK_SCENE_UNKNOWN)
     row = found[0]
@@ -106,27 +112,32 @@ def scan_lookup(session: Session, scene: str, openid: str) -> tuple[MeetingRow, 
     return MeetingRow(*row[:7]), sender
 
 
-def eligibility_problem(session: Session, meeting: CheckinMeeting, member: Attendee) -> str | None:
-    """Why `member` may not check in to `meeting`, or None if they may."""
+def eligibility_problem(unit: Unit, meeting: CheckinMeeting, member: Attendee) -> str | None:
+    """Why `member` may not check in to `meeting`, or None if they may (the usual case reads nothing more)."""
     if member.branch_id == meeting.branch_id:
         if meeting.type == "group_meeting" and meeting.group_id is not None and member.group_id != meeting.group_id:
-            group = session.get(PartyGroup, meeting.group_id)
+            group = unit.session.get(PartyGroup, meeting.group_id)
             return M.CHK_NOT_GROUP.format(group=group.name if group else "该党小组")
         if meeting.type == "committee_meeting" and not member.is_committee_member:
             return M.CHK_NOT_COMMITTEE
         return None
     if meeting.type not in OWN_MEMBERS_ONLY:
-        registered = session.scalar(select(MobileRegistration.id).where(
+        registered = unit.session.scalar(select(MobileRegistration.id).where(
             MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == meeting.branch_id))
         if registered is not None:
             return None
-    branch = session.get(Branch, meeting.branch_id)
+    branch = unit.session.get(Branch, meeting.branch_id)
     return M.CHK_NOT_MEMBER.format(branch=branch.name if branch else "本支部")
 
 
 def _existing(session: Session, meeting: CheckinMeeting, member: Attendee) -> Attendance | None:
     return session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                    Attendance.member_id == member.id))
+
+
+def _record(unit: Unit, meeting: CheckinMeeting, member: Attendee) -> _Record | None:
+    found = unit.read(_EXISTING, meeting_id=meeting.id, member_id=member.id)
+    return _Record(*found[0]) if found else None
 
 
 def _success_text(checked_in_at: datetime, late: bool, member: Attendee, settings: Mapping[str, Any],
@@ -137,7 +148,7 @@ def _success_text(checked_in_at: datetime, late: bool, member: Attendee, setting
     return (M.CHK_OK_LATE if late else M.CHK_OK).format(name=member.name, at=at)
 
 
-def _repeat(att: Attendance, member: Attendee, settings: Mapping[str, Any], source_key: str | None,
+def _repeat(att: _Record, member: Attendee, settings: Mapping[str, Any], source_key: str | None,
             manual: bool) -> CheckinResult:
     if source_key and att.source_key == source_key:  # WeChat retried the same message: the same reply
         text = _success_text(att.checked_in_at, att.late, member, settings, manual)
@@ -147,10 +158,13 @@ def _repeat(att: Attendance, member: Attendee, settings: Mapping[str, Any], sour
     return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, False, text)
 
 
-def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attendee | None, now: datetime, channel: str,
+def check_in(unit: Unit, *, meeting: CheckinMeeting | None, member: Attendee | None, now: datetime, channel: str,
              settings: Mapping[str, Any], entered_by: Member | None = None,
              source_key: str | None = None) -> CheckinResult:
-    """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written)."""
+    """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written).
+
+    The record is the action's last write (Unit.write): through the webhook, a scan's one statement
+    commits on its own; where the action has already written (a page's transaction), it joins that."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown check-in channel {channel!r}")
     if meeting is None or meeting.status == "deleted":
@@ -159,20 +173,20 @@ def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attend
         raise Conflict(M.CHK_CANCELLED)
     manual = entered_by is not None
     if manual:
-        target = meeting if isinstance(meeting, Meeting) else session.get(Meeting, meeting.id)
+        target = meeting if isinstance(meeting, Meeting) else unit.session.get(Meeting, meeting.id)
         if target is None:
             raise NotFound(M.CHK_SCENE_UNKNOWN)
-        authz.require(session, entered_by, Action.CHECKIN_OTHERS, target)
+        authz.require(unit.session, entered_by, Action.CHECKIN_OTHERS, target)
     if member is None:
         raise PermissionDenied(M.CHK_UNBOUND)
     if not member.active:
         raise PermissionDenied(M.CHK_INACTIVE)
-    problem = eligibility_problem(session, meeting, member)
+    problem = eligibility_problem(unit, meeting, member)
     if problem:
         raise PermissionDenied(problem)
     opens, closes = window(meeting, settings)
     if not opens <= now <= closes:
-        existing = _existing(session, meeting, member)
+        existing = _record(unit, meeting, member)
         if existing is not None:  # already checked in: a friendly answer even after the window
             return _repeat(existing, member, settings, source_key, manual)
         local = tz_of(settings)
@@ -183,16 +197,14 @@ def check_in(session: Session, *, meeting: CheckinMeeting | None, member: Attend
         raise Conflict(M.CHK_CLOSED.format(end=closes.astimezone(local).strftime("%m月%d日 %H:%M")))
     values = dict(meeting_id=meeting.id, member_id=member.id, checked_in_at=now, late=is_late(meeting, now, settings),
                   channel=channel, entered_by_id=entered_by.id if entered_by else None, source_key=source_key or None)
-    # One statement: the unique (meeting, member) constraint decides, so a second scan or a concurrent
-    # one inserts nothing and reads the first record instead.
-    new_id = session.connection().execute(_insert_attendance(session), values).scalar()
-    if new_id is None:
-        existing = _existing(session, meeting, member)
+    found = unit.write(_INSERT, **values)
+    if not found:  # a second scan, or a concurrent one that committed first: read its record instead
+        existing = _record(unit, meeting, member)
         if existing is None:  # the conflicting row is committed, so our next statement sees it
             raise RuntimeError(f"attendance conflict for meeting {meeting.id} member {member.id} without a row")
         return _repeat(existing, member, settings, source_key, manual)
     late = bool(values["late"])
-    return CheckinResult(int(new_id), member.id, member.name, now, late, True,
+    return CheckinResult(int(found[0][0]), member.id, member.name, now, late, True,
                          _success_text(now, late, member, settings, manual))
 
 
