@@ -256,12 +256,16 @@ class RawStatement:
         if found is None:
             stmt = self._build(dialect.name)
             compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
+            defaulted = [c.name for c in [*compiled.insert_prefetch, *compiled.update_prefetch]]
+            if defaulted:  # computed by SQLAlchemy's execution context, which a raw statement skips
+                raise ValueError(f"a raw statement gets no Python-side column defaults: give {defaulted} values")
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
             binds = {name: bp.type.dialect_impl(dialect).bind_processor(dialect)
                      for name, bp in compiled.binds.items()}
             columns = stmt.exported_columns if isinstance(stmt, Select | UpdateBase) else ()
             results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
-            found = self._compiled[dialect.name] = _Compiled(compiled.string, order, binds, results)
+            fixed = {name: bp.effective_value for name, bp in compiled.binds.items() if not bp.required}
+            found = self._compiled[dialect.name] = _Compiled(compiled.string, order, binds, results, fixed)
         return found
 
     def execute(self, engine: Engine, params: dict[str, Any], *, write: bool = False,
@@ -272,7 +276,8 @@ class RawStatement:
         caller may run its action again."""
         dialect = engine.dialect
         c = self.compiled(dialect)
-        processed = {k: (p(v) if (p := c.binds.get(k)) else v) for k, v in params.items()}
+        given = {**c.fixed, **params} if c.fixed else params
+        processed = {k: (p(v) if (p := c.binds.get(k)) else v) for k, v in given.items()}
         args: Any = [processed[name] for name in c.order] if c.order is not None else processed
         own = conn is None
         if conn is None:
@@ -322,8 +327,9 @@ def _fetch(cursor: Any) -> Sequence[Any]:
 class _Compiled(NamedTuple):
     sql: str
     order: tuple[str, ...] | None  # parameter names in placeholder order (positional drivers)
-    binds: dict[str, Any]
-    results: list[Any]
+    binds: dict[str, Any]  # bind processors by parameter name
+    results: list[Any]  # result processors by column
+    fixed: dict[str, Any]  # the values the statement itself carries (literals), by parameter name
 
 
 def _sqlite_write(driver: Any, sql: str, args: Any) -> Sequence[Any]:

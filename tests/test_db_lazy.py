@@ -4,15 +4,19 @@ roll back together; SQLite's write lock is held from the first write to the comm
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
-from bot.db import Database, is_plain_read
+from bot.db import Database, FastRead, FastWrite, SealedAction, Unit, insert_for, is_plain_read
 from bot.models import Committee
 from tests import factories as f
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def _count(db: Database) -> int:
@@ -139,3 +143,67 @@ def test_fast_reads_return_what_sqlalchemy_returns(app: Flask, db: Any) -> None:
         assert fast.rows(session, scene="no such scene", openid="o_fast") == []
         assert fast.rows(session, scene="fast_scene", openid="o_fast")[0][1] == datetime(2026, 12, 2, 11, 30,
                                                                                             tzinfo=UTC)
+
+
+# -- Unit: an action's raw statements ------------------------------------------------------------------
+
+_ADD_COMMITTEE = FastWrite(lambda dialect: insert_for(dialect)(Committee).values(
+    name=bindparam("name"), kind="comprehensive", created_at=func.now()).returning(Committee.id, Committee.created_at))
+_COMMITTEE_NAMED = FastRead(select(Committee.id, Committee.created_at).where(Committee.name == bindparam("name")))
+
+
+def test_a_unit_whose_only_write_is_a_fast_write_commits_it_alone_and_is_sealed(app: Flask) -> None:
+    db: Database = app.extensions["db"]
+    with pytest.raises(SealedAction), db.action() as unit:
+        assert unit.read(_COMMITTEE_NAMED, name="甲党委") == []
+        (new_id, created), = unit.write(_ADD_COMMITTEE, name="甲党委")
+        assert unit.read(_COMMITTEE_NAMED, name="甲党委") == [(new_id, created)]  # reads go on
+        unit.session.scalar(select(func.count()).select_from(Committee))  # so does the session's
+        unit.session.add(Committee(name="乙党委"))
+        unit.session.flush()  # a second write could not be atomic with the first: refused before it is sent
+    assert _count(db) == 1  # the fast write committed on its own; the refused one never reached the database
+    with pytest.raises(SealedAction), db.action() as unit:
+        unit.write(_ADD_COMMITTEE, name="丙党委")
+        unit.write(_ADD_COMMITTEE, name="丁党委")
+    assert _count(db) == 2
+
+
+def test_a_fast_write_after_the_session_wrote_joins_its_transaction(app: Flask) -> None:
+    db: Database = app.extensions["db"]
+    with pytest.raises(RuntimeError), db.action() as unit:
+        unit.session.add(Committee(name="甲党委"))
+        unit.session.flush()
+        unit.write(_ADD_COMMITTEE, name="乙党委")
+        assert unit.read(_COMMITTEE_NAMED, name="乙党委") != []  # the transaction sees its own write
+        raise RuntimeError("the handler failed after both writes")
+    assert _count(db) == 0  # rolled back together
+    with db.transaction() as session:
+        unit = Unit.joining(session)
+        unit.write(_ADD_COMMITTEE, name="丙党委")
+        assert unit.read(_COMMITTEE_NAMED, name="丙党委") != []
+    assert _count(db) == 1
+
+
+def test_fast_writes_convert_parameters_as_sqlalchemy_does(app: Flask, db: Any) -> None:
+    """Aware datetimes go in as naive UTC, booleans as the column stores them, on both databases: what a
+    FastWrite stored reads back through the ORM as the same values."""
+    from bot.models import Attendance, Meeting
+
+    branch = f.branch(db)
+    member = f.member(db, branch.id, name="张三")
+    meeting = f.meeting(db, branch.id, datetime(2026, 12, 2, 19, 30, tzinfo=SH))
+    ids = (meeting.id, member.id)
+    database: Database = app.extensions["db"]
+    at = datetime(2026, 12, 2, 19, 41, 7, 123456, tzinfo=SH)
+    add = FastWrite(lambda dialect: insert_for(dialect)(Attendance).values(
+        meeting_id=bindparam("meeting_id"), member_id=bindparam("member_id"), checked_in_at=bindparam("at"),
+        late=bindparam("late"), channel=bindparam("channel")).returning(Attendance.id, Attendance.checked_in_at))
+    with database.action() as unit:
+        (att_id, returned_at), = unit.write(add, meeting_id=ids[0], member_id=ids[1], at=at, late=True, channel="scan")
+    assert returned_at == at and returned_at.tzinfo is not None
+    with pytest.raises(ValueError, match="Python-side column defaults"), database.action() as unit:  # created_at, kind
+        unit.write(FastWrite(insert_for("sqlite")(Committee).values(name=bindparam("name"))), name="戊党委")
+    with database.Session() as session:
+        stored = session.get(Attendance, att_id)
+        assert stored is not None and stored.checked_in_at == at and stored.late is True
+        assert session.get(Meeting, ids[0]) is not None
