@@ -289,13 +289,13 @@ class RawStatement:
             if dialect.name == "sqlite":
                 if write:
                     with writers or contextlib.nullcontext():
-                        raw = _sqlite_write(driver, c.sql, args)
+                        raw = _sqlite_write(driver, c.sql, args, c.results)
                 else:
-                    raw = _fetch(driver.execute(c.sql, args))
+                    raw = _fetch(driver.execute(c.sql, args), c.results)
             else:
                 if not driver.autocommit:
                     driver.autocommit = True  # a read or a single write is its own transaction; reset at checkin
-                raw = _fetch(driver.execute(c.sql, args))
+                raw = _fetch(driver.execute(c.sql, args), c.results)
         except dbapi_error as exc:
             dead = dialect.is_disconnect(exc, conn.dbapi_connection, None)
             if dead:
@@ -317,9 +317,11 @@ def raw_connection(engine: Engine) -> PoolProxiedConnection:
         raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
 
 
-def _fetch(cursor: Any) -> Sequence[Any]:
+def _fetch(cursor: Any, columns: list[Any]) -> Sequence[Any]:
+    """The rows of a statement that returns `columns` (none: no rows; asking the cursor for its
+    description costs psycopg more than the fetch)."""
     try:
-        return cursor.fetchall() if cursor.description else []
+        return cursor.fetchall() if columns else []
     finally:
         cursor.close()
 
@@ -332,10 +334,10 @@ class _Compiled(NamedTuple):
     fixed: dict[str, Any]  # the values the statement itself carries (literals), by parameter name
 
 
-def _sqlite_write(driver: Any, sql: str, args: Any) -> Sequence[Any]:
+def _sqlite_write(driver: Any, sql: str, args: Any, columns: list[Any]) -> Sequence[Any]:
     driver.execute("BEGIN IMMEDIATE")
     try:
-        rows = _fetch(driver.execute(sql, args))
+        rows = _fetch(driver.execute(sql, args), columns)
         driver.execute("COMMIT")
     except BaseException:
         if driver.in_transaction:
