@@ -260,12 +260,14 @@ class RawStatement:
             if defaulted:  # computed by SQLAlchemy's execution context, which a raw statement skips
                 raise ValueError(f"a raw statement gets no Python-side column defaults: give {defaulted} values")
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            binds = {name: bp.type.dialect_impl(dialect).bind_processor(dialect)
-                     for name, bp in compiled.binds.items()}
+            binds = {name: proc for name, bp in compiled.binds.items()
+                     if (proc := bp.type.dialect_impl(dialect).bind_processor(dialect))}
             columns = stmt.exported_columns if isinstance(stmt, Select | UpdateBase) else ()
-            results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+            results = [(i, proc) for i, col in enumerate(columns)
+                       if (proc := col.type.dialect_impl(dialect).result_processor(dialect, None))]
             fixed = {name: bp.effective_value for name, bp in compiled.binds.items() if not bp.required}
-            found = self._compiled[dialect.name] = _Compiled(compiled.string, order, binds, results, fixed)
+            found = self._compiled[dialect.name] = _Compiled(compiled.string, order, binds, bool(columns), results,
+                                                             fixed)
         return found
 
     def execute(self, engine: Engine, params: dict[str, Any], *, write: bool = False,
@@ -276,8 +278,9 @@ class RawStatement:
         caller may run its action again."""
         dialect = engine.dialect
         c = self.compiled(dialect)
-        given = {**c.fixed, **params} if c.fixed else params
-        processed = {k: (p(v) if (p := c.binds.get(k)) else v) for k, v in given.items()}
+        processed = {**c.fixed, **params}
+        for name, proc in c.binds.items():
+            processed[name] = proc(processed[name])
         args: Any = [processed[name] for name in c.order] if c.order is not None else processed
         own = conn is None
         if conn is None:
@@ -287,15 +290,14 @@ class RawStatement:
             driver: Any = conn.driver_connection
             raw: Sequence[Any]
             if dialect.name == "sqlite":
-                if write:
-                    with writers or contextlib.nullcontext():
-                        raw = _sqlite_write(driver, c.sql, args, c.results)
-                else:
-                    raw = _fetch(driver.execute(c.sql, args), c.results)
+                # One statement in autocommit is its own transaction; a write waits for the host's writer
+                # queue rather than SQLite's busy handler.
+                with writers if write and writers is not None else contextlib.nullcontext():
+                    raw = _fetch(driver.execute(c.sql, args), c.returns_rows)
             else:
                 if not driver.autocommit:
                     driver.autocommit = True  # a read or a single write is its own transaction; reset at checkin
-                raw = _fetch(driver.execute(c.sql, args), c.results)
+                raw = _fetch(driver.execute(c.sql, args), c.returns_rows)
         except dbapi_error as exc:
             dead = dialect.is_disconnect(exc, conn.dbapi_connection, None)
             if dead:
@@ -304,7 +306,15 @@ class RawStatement:
         finally:
             if own:
                 conn.close()
-        return [tuple(p(v) if p else v for p, v in zip(c.results, row, strict=True)) for row in raw]
+        if not c.results:
+            return [tuple(row) for row in raw]
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, proc in c.results:
+                values[i] = proc(values[i])
+            out.append(tuple(values))
+        return out
 
 
 def raw_connection(engine: Engine) -> PoolProxiedConnection:
@@ -317,11 +327,11 @@ def raw_connection(engine: Engine) -> PoolProxiedConnection:
         raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
 
 
-def _fetch(cursor: Any, columns: list[Any]) -> Sequence[Any]:
-    """The rows of a statement that returns `columns` (none: no rows; asking the cursor for its
-    description costs psycopg more than the fetch)."""
+def _fetch(cursor: Any, returns_rows: bool) -> Sequence[Any]:
+    """The rows of a statement (asking the cursor whether there are any costs psycopg more than the fetch).
+    On SQLite the fetch also completes the statement, which commits it in autocommit."""
     try:
-        return cursor.fetchall() if columns else []
+        return cursor.fetchall() if returns_rows else []
     finally:
         cursor.close()
 
@@ -329,21 +339,10 @@ def _fetch(cursor: Any, columns: list[Any]) -> Sequence[Any]:
 class _Compiled(NamedTuple):
     sql: str
     order: tuple[str, ...] | None  # parameter names in placeholder order (positional drivers)
-    binds: dict[str, Any]  # bind processors by parameter name
-    results: list[Any]  # result processors by column
+    binds: dict[str, Any]  # bind processors by parameter name (parameters that need one)
+    returns_rows: bool
+    results: list[tuple[int, Any]]  # result processors by column index (columns that need one)
     fixed: dict[str, Any]  # the values the statement itself carries (literals), by parameter name
-
-
-def _sqlite_write(driver: Any, sql: str, args: Any, columns: list[Any]) -> Sequence[Any]:
-    driver.execute("BEGIN IMMEDIATE")
-    try:
-        rows = _fetch(driver.execute(sql, args), columns)
-        driver.execute("COMMIT")
-    except BaseException:
-        if driver.in_transaction:
-            driver.execute("ROLLBACK")
-        raise
-    return rows
 
 
 class FastRead(RawStatement):

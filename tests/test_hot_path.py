@@ -3,7 +3,8 @@
 帮助 from a bound member: one store round trip before the action (dedupe claim + conversation state), one
 SQL statement (the sender with their roles, outside any transaction), one store round trip after (reply +
 48-hour window). A check-in by scan: the same two store round trips and two statements (the meeting
-with the member who scanned, then INSERT … ON CONFLICT). A retry of a scan touches no database at all.
+with the member who scanned, then INSERT … ON CONFLICT, committed on its own), and no ORM session. A retry
+of a scan touches no database at all.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import FrozenClock
 from bot.db import RawStatement
+from bot.models import Attendance
 from bot.store import Batch, Store
 from tests import factories as f
 from tests import wxxml
@@ -99,8 +101,9 @@ def branch_world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
     return {"zhang": zhang}
 
 
-def test_help_costs_one_statement_and_two_store_round_trips(app: Flask, chat: Chat, branch_world: dict[str, Any],
-                                                            io: Io, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def sessions(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per ORM session the app opens."""
     database = app.extensions["db"]
     opened: list[bool] = []
     transaction = database.transaction
@@ -110,20 +113,27 @@ def test_help_costs_one_statement_and_two_store_round_trips(app: Flask, chat: Ch
         return transaction(*args, **kwargs)
 
     monkeypatch.setattr(database, "transaction", counted)
+    return opened
+
+
+def test_help_costs_one_statement_and_two_store_round_trips(chat: Chat, branch_world: dict[str, Any], io: Io,
+                                                            sessions: list[bool]) -> None:
     reply = chat.say("o_hot_sec", "帮助")
-    assert opened == []  # 帮助 reads its sender outside any session: none is opened
+    assert sessions == []  # 帮助 reads its sender outside any session: none is opened
     assert "李书记" in reply and "签到码" in reply  # the secretary's own menu
     assert io.store == ["run(2)", "run(2)"]
     assert io.statements == ["SELECT"]
 
 
 def test_scan_checkin_costs_two_statements_and_a_retry_none(chat: Chat, branch_world: dict[str, Any],
-                                                             io: Io) -> None:
+                                                             io: Io, sessions: list[bool], db: Session) -> None:
     xml = wxxml.scan("o_hot_zhang", "hot_scene_1", create_time=next(_times))
     first = chat.send(xml)
     assert first is not None and str(first["Content"]).startswith("签到成功，张三")
     assert io.store == ["run(1)", "run(2)"]
     assert io.statements == ["SELECT", "INSERT"]  # meeting and member together, then the record
+    assert sessions == []  # both raw statements of the action's Unit: no ORM session, no BEGIN/COMMIT trips
+    assert db.scalar(select(func.count()).select_from(Attendance)) == 1  # and the record is committed
 
     io.statements.clear()
     io.store.clear()

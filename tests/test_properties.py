@@ -12,6 +12,7 @@ import importlib
 import re
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 import xmltodict
@@ -137,3 +138,31 @@ def test_nlp_parsers_never_raise(text: str) -> None:
         if fn is not None:
             value = fn(text)
             assert value is None or isinstance(value, str)
+
+
+# -- the webhook's XML reading agrees with xmltodict ----------------------------------------------------
+
+_TAGS = st.sampled_from(["ToUserName", "Content", "item", "PicList", "a", "B"])
+_TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=12)
+
+
+def _xml_tree(depth: int) -> st.SearchStrategy[str]:
+    leaf = st.builds(lambda tag, text: f"<{tag}>{escape(text)}</{tag}>", _TAGS, _TEXT)
+    cdata = st.builds(lambda tag, text: f"<{tag}><![CDATA[{text.replace(']]>', '')}]]></{tag}>", _TAGS, _TEXT)
+    if depth == 0:
+        return st.one_of(leaf, cdata)
+    inner = st.lists(_xml_tree(depth - 1), max_size=4)
+    node = st.builds(lambda tag, kids, text, ws: f"<{tag}>{escape(text)}{ws.join(kids)}</{tag}>", _TAGS, inner,
+                     st.sampled_from(["", " ", "tail"]), st.sampled_from(["", "\n", " "]))
+    return st.one_of(leaf, cdata, node)
+
+
+@RELAXED
+@given(st.lists(_xml_tree(2), max_size=6), st.sampled_from(["", "\n"]))
+def test_the_webhook_reads_xml_as_xmltodict_does(children: list[str], ws: str) -> None:
+    from xml.etree.ElementTree import fromstring
+
+    from bot.webhook import xml_dict
+
+    xml = f"<xml>{ws}{ws.join(children)}{ws}</xml>"
+    assert xml_dict(fromstring(xml)) == xmltodict.parse(xml)["xml"]
