@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
     from .wechat import ZhibuWeChatClient
 
 log = logging.getLogger(__name__)
+
+
+class Unread(Enum):
+    """The conversation state was not read with the dedupe claim (a sentinel: None means "none")."""
+
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD
 
 
 def conversation_key(openid: str) -> str:
@@ -58,8 +68,7 @@ class Context:
     _sender: Sender | None = field(default=None, repr=False)
     _sender_loaded: bool = field(default=False, repr=False)
     # The conversation state read with the webhook's dedupe claim (one store round trip), if it was.
-    prefetched_conversation: str | None = None
-    conversation_prefetched: bool = False
+    prefetched_conversation: str | Unread | None = UNREAD
     # Store writes that go out with the reply after the transaction (one round trip), e.g. the 48-hour window.
     store_after: Batch = field(default_factory=Batch)
 
@@ -117,7 +126,8 @@ class Context:
         return conversation_key(self.openid)
 
     def load_conversation(self) -> dict[str, Any] | None:
-        if self.conversation_prefetched:
+        raw: str | None
+        if self.prefetched_conversation is not UNREAD:
             raw = self.prefetched_conversation
         else:
             try:
@@ -136,7 +146,7 @@ class Context:
         self.store.set(self._conv_key(), json.dumps(state, ensure_ascii=False, default=str),
                        ex=int(self.settings["CONVERSATION_TTL"]))
         self.conversation = state
-        self.conversation_prefetched = False  # what was read with the claim is stale now
+        self.prefetched_conversation = UNREAD  # what was read with the claim is stale now
 
     def end_conversation(self) -> None:
         try:
@@ -144,4 +154,4 @@ class Context:
         except StoreUnavailable:
             log.warning("store unavailable: conversation state for %s not cleared", self.openid)
         self.conversation = None
-        self.conversation_prefetched = False
+        self.prefetched_conversation = UNREAD

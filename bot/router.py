@@ -62,6 +62,8 @@ class Router:
     fallback_fn: HandlerFn | None = None
     observers: list[Callable[[Context], None]] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
+    # The routes that could match a message of a (type, event), in order: built on first use.
+    _candidates: dict[tuple[str, str], list[Route]] = field(default_factory=dict)
 
     # -- registration -------------------------------------------------------------------------
     def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
@@ -81,6 +83,7 @@ class Router:
         self.routes.append(route)
         # Higher priority first; among equals, the first registered wins.
         self.routes.sort(key=lambda r: (-r.priority, r.order))
+        self._candidates.clear()
         return route
 
     def text(
@@ -146,7 +149,15 @@ class Router:
     # -- dispatch -----------------------------------------------------------------------------
     def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
         """The handler for this message, and the text match if any."""
-        for route in self.routes:
+        kinds = (ctx.msg_type, ctx.event)
+        candidates = self._candidates.get(kinds)
+        if candidates is None:  # text routes for text; event routes of this event; message routes of this type
+            candidates = [r for r in self.routes if (r.kind == "text" and ctx.msg_type == "text")
+                          or (r.kind == "event" and ctx.msg_type == "event" and r.key == ctx.event)
+                          or (r.kind == "message" and r.key == ctx.msg_type)]
+            if len(self._candidates) < 256:  # WeChat's kinds are few; a flood of made-up ones is not kept
+                self._candidates[kinds] = candidates
+        for route in candidates:
             found = route.matches(ctx)
             if found:
                 return route.fn, found if isinstance(found, re.Match) else None

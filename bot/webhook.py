@@ -11,22 +11,25 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Config, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply, create_reply
+from werkzeug.datastructures import MultiDict
 
 from . import clock
 from . import messages as M
-from .context import Context, conversation_key, normalize_text
-from .db import Unit, get_db
+from .context import UNREAD, Context, Unread, conversation_key, normalize_text
+from .db import Database, Unit
 from .services.errors import ServiceError
-from .store import Batch, Store, StoreUnavailable, get_store
+from .store import Batch, Store, StoreUnavailable
 from .wechat import get_client
 
 log = logging.getLogger("zhibu.webhook")
@@ -50,11 +53,11 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def _check_timestamp(timestamp: str) -> None:
+def _check_timestamp(timestamp: str, cfg: Config, now: datetime) -> None:
     if not timestamp.isdigit():
         raise BadRequest(403, "missing or malformed timestamp")
-    skew = int(current_app.config["WECHAT_MAX_CLOCK_SKEW"])
-    if skew and abs(clock.now().timestamp() - int(timestamp)) > skew:
+    skew = int(cfg["WECHAT_MAX_CLOCK_SKEW"])
+    if skew and abs(now.timestamp() - int(timestamp)) > skew:
         raise BadRequest(403, f"timestamp outside the {skew}s window")
 
 
@@ -65,8 +68,8 @@ def _check_signature(expected_parts: tuple[str, ...], given: str | None, what: s
         raise BadRequest(403, f"wrong {what}")
 
 
-def _query() -> tuple[str, str, str]:
-    return (request.args.get("timestamp", ""), request.args.get("nonce", ""), current_app.config["WECHAT_TOKEN"])
+def _query(args: MultiDict[str, str], cfg: Config) -> tuple[str, str, str]:
+    return args.get("timestamp", ""), args.get("nonce", ""), cfg["WECHAT_TOKEN"]
 
 
 def _refuse(exc: BadRequest) -> Response:
@@ -78,8 +81,8 @@ def _refuse(exc: BadRequest) -> Response:
 def verify_url() -> Response:
     """URL verification from the WeChat admin console: echo echostr when the signature is right."""
     try:
-        timestamp, nonce, token = _query()
-        _check_timestamp(timestamp)
+        timestamp, nonce, token = _query(request.args, current_app.config)
+        _check_timestamp(timestamp, current_app.config, clock.now())
         _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
     except BadRequest as exc:
         return _refuse(exc)
@@ -89,13 +92,15 @@ def verify_url() -> Response:
 @bp.post("/wechat")
 def receive() -> Response:
     """A message or event from WeChat, in plaintext or safe mode."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # once, not per use
+    cfg, args, now = app.config, request.args, clock.now()
     try:
         body = request.get_data(cache=False)
-        timestamp, nonce, token = _query()
-        _check_timestamp(timestamp)
-        safe_mode = request.args.get("encrypt_type", "raw").lower() == "aes"
-        if request.args.get("signature") or not safe_mode:
-            _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
+        timestamp, nonce, token = _query(args, cfg)
+        _check_timestamp(timestamp, cfg, now)
+        safe_mode = args.get("encrypt_type", "raw").lower() == "aes"
+        if args.get("signature") or not safe_mode:
+            _check_signature((token, timestamp, nonce), args.get("signature"), "signature")
         _refuse_entities(body)
         if safe_mode:
             xml = _decrypt(body, timestamp, nonce)
@@ -109,7 +114,7 @@ def receive() -> Response:
     except BadRequest as exc:
         return _refuse(exc)
 
-    reply_xml = respond(raw, msg)
+    reply_xml = respond(app, raw, msg, now)
     if safe_mode and reply_xml != "success":
         reply_xml = _crypto().encrypt_message(reply_xml, nonce, str(int(time.time())))
     return Response(reply_xml, mimetype="application/xml" if reply_xml != "success" else "text/plain")
@@ -219,20 +224,32 @@ def message_key(raw: dict[str, Any]) -> str:
     return f"e:{raw['FromUserName']}:{raw.get('CreateTime', '')}:{raw.get('Event', '')}"
 
 
-def respond(raw: dict[str, Any], msg: Any) -> str:
+@dataclass(slots=True)
+class Incoming:
+    """A message as the webhook read it, with what every later step needs."""
+
+    app: Flask
+    raw: dict[str, Any]
+    msg: Any  # wechatpy's message or event object
+    key: str  # the dedupe key, from WeChat's identity for the message
+    kind: Kind
+    now: datetime
+    conversation: str | Unread | None = UNREAD  # the sender's conversation state, if read with the claim
+
+
+def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime) -> str:
     """The rendered reply for this message, computing it once across WeChat's retries.
 
     Two store round trips: the dedupe claim (with the sender's conversation state, for text) before
     the transaction, and the reply (with writes handlers left for after, like the 48-hour window) after it.
     """
-    store = get_store()
-    key = "reply:" + message_key(raw)
-    ttl = int(current_app.config["DEDUPE_TTL"])
-    kind = _kind(raw)
+    store: Store = app.extensions["store"]
+    incoming = Incoming(app, raw, msg, "reply:" + message_key(raw), _kind(raw), now)
+    key = incoming.key
+    ttl = int(app.config["DEDUPE_TTL"])
     before = Batch()
     claim = before.set(key, PENDING, ex=ttl, nx=True)
-    conv = before.get(conversation_key(str(raw["FromUserName"]))) if kind.msg_type == "text" else None
-    prefetched: tuple[str | None] | None = None
+    conv = before.get(conversation_key(str(raw["FromUserName"]))) if incoming.kind.msg_type == "text" else None
     try:
         results = store.run(before)
     except StoreUnavailable:
@@ -241,10 +258,10 @@ def respond(raw: dict[str, Any], msg: Any) -> str:
     else:
         first, store_ok = bool(results[claim]), True
         if conv is not None:
-            prefetched = (results[conv],)
+            incoming.conversation = results[conv]
     if not first:
         return _await_first(store, key)
-    rendered, keep, after = render(raw, msg, key, kind, prefetched)
+    rendered, keep, after = render(incoming)
     if store_ok:
         if keep:
             after.set(key, rendered, ex=ttl)
@@ -272,14 +289,14 @@ def _await_first(store: Store, key: str) -> str:
     return "success"
 
 
-def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind,
-           prefetched: tuple[str | None] | None) -> tuple[str, bool, Batch]:
+def render(incoming: Incoming) -> tuple[str, bool, Batch]:
     """Dispatch in one transaction; returns the reply XML, whether the effect happened, and the store
     writes to send after it."""
     keep = True
     after = Batch()
+    key = incoming.key
     try:
-        reply = _run_transaction(raw, msg, key, kind, prefetched, after)
+        reply = _run_transaction(incoming, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
         reply = exc.message
     except (OperationalError, DBAPIError):
@@ -291,20 +308,19 @@ def render(raw: dict[str, Any], msg: Any, key: str, kind: Kind,
     except Exception:
         log.exception("handler failed on %s", key)
         reply, keep = M.APOLOGY, False
-    return _render_reply(reply, msg), keep, after
+    return _render_reply(reply, incoming.msg, incoming.raw), keep, after
 
 
-def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefetched: tuple[str | None] | None,
-                     after: Batch) -> Any:
+def _run_transaction(incoming: Incoming, after: Batch) -> Any:
     """Run the handler in one transaction that begins at its first write (Database.action): most messages
     only read, and then cost no BEGIN, COMMIT or write lock; one that never touches its session not even
     a session. A pooled connection found dead (the database restarted), or SQLite's lock held by another
     host's process, fails before anything is committed: the action then runs once more."""
-    db = get_db()
+    db: Database = incoming.app.extensions["db"]
 
     def attempt() -> Any:
         with db.action() as unit:
-            ctx = build_context(unit, raw, msg, key, kind, prefetched)
+            ctx = build_context(unit, incoming)
             try:
                 return dispatch(ctx)
             finally:
@@ -315,7 +331,7 @@ def _run_transaction(raw: dict[str, Any], msg: Any, key: str, kind: Kind, prefet
     except DBAPIError as exc:
         if not (exc.connection_invalidated or db.is_busy(exc)):
             raise
-        log.warning("database connection lost or busy on %s: running the action again", key)
+        log.warning("database connection lost or busy on %s: running the action again", incoming.key)
         after.ops.clear()
         return attempt()
 
@@ -338,27 +354,25 @@ def _kind(raw: dict[str, Any]) -> Kind:
     return Kind(msg_type, event, text_raw, normalize_text(text_raw))
 
 
-def build_context(unit: Unit, raw: dict[str, Any], msg: Any, key: str, kind: Kind,
-                  prefetched: tuple[str | None] | None) -> Context:
-    ctx = Context(
+def build_context(unit: Unit, incoming: Incoming) -> Context:
+    app, kind = incoming.app, incoming.kind
+    return Context(
         unit=unit,
-        store=get_store(),
-        settings=current_app.config,
-        router=current_app.extensions["router"],
-        msg=msg,
-        raw=raw,
-        openid=str(raw["FromUserName"]),
-        now=clock.now(),
+        store=app.extensions["store"],
+        settings=app.config,
+        router=app.extensions["router"],
+        msg=incoming.msg,
+        raw=incoming.raw,
+        openid=str(incoming.raw["FromUserName"]),
+        now=incoming.now,
         msg_type=kind.msg_type,
         event=kind.event,
         text_raw=kind.text_raw,
         text=kind.text,
-        dedupe_key=key,
+        dedupe_key=incoming.key,
+        prefetched_conversation=incoming.conversation,
         _client_factory=get_client,
     )
-    if prefetched is not None:
-        ctx.prefetched_conversation, ctx.conversation_prefetched = prefetched[0], True
-    return ctx
 
 
 def dispatch(ctx: Context) -> Any:
@@ -381,17 +395,30 @@ def dispatch(ctx: Context) -> Any:
     return fn(ctx)
 
 
-def _render_reply(reply: Any, msg: Any) -> str:
+def _render_reply(reply: Any, msg: Any, raw: dict[str, Any]) -> str:
     if reply is None or reply == "":
         return "success"
-    if isinstance(reply, str):
-        reply = TextReply(message=msg, content=truncate_utf8(reply, MAX_TEXT_REPLY_BYTES))
+    if isinstance(reply, str):  # most answers: wechatpy's TextReply XML, written directly
+        return text_reply_xml(raw, truncate_utf8(reply, MAX_TEXT_REPLY_BYTES), int(time.time()))
     if isinstance(reply, TextReply):
-        # wechatpy writes the text inside one CDATA section: a "]]>" in it (an echoed message) would end it
-        # early and make the reply invalid XML. Split the section there; the reader sees the same text.
-        reply.content = reply.content.replace("]]>", "]]]]><![CDATA[>")
+        reply.content = _cdata(reply.content)
     rendered: str = create_reply(reply, message=msg, render=True)
     return rendered
+
+
+def _cdata(text: str) -> str:
+    # A text goes inside one CDATA section: a "]]>" in it (an echoed message) would end it early and make
+    # the reply invalid XML. Split the section there; the reader sees the same text.
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def text_reply_xml(raw: dict[str, Any], content: str, create_time: int) -> str:
+    """The XML wechatpy's TextReply(message=…, content=…).render() gives, without building the reply
+    object (tests compare the two): addressed back to the sender, from the account written to."""
+    return (f"<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{_cdata(content)}]]></Content>\n"
+            f"<FromUserName><![CDATA[{_cdata(str(raw.get('ToUserName') or ''))}]]></FromUserName>\n"
+            f"<ToUserName><![CDATA[{_cdata(str(raw['FromUserName']))}]]></ToUserName>\n"
+            f"<CreateTime>{create_time}</CreateTime>\n</xml>")
 
 
 def truncate_utf8(text: str, limit: int) -> str:

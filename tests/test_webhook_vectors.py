@@ -9,9 +9,10 @@ import wechatpy
 import xmltodict
 from flask.testing import FlaskClient
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply
 
 from bot import create_app
-from bot.webhook import _parse, typed_message
+from bot.webhook import _parse, text_reply_xml, typed_message
 from tests import wxxml
 
 # From the official encryption doc (URL verification) and WXBizMsgCrypt's cryptoDemo (safe mode).
@@ -150,3 +151,17 @@ def test_messages_are_typed_as_wechatpy_would_type_them(xml: str) -> None:
     theirs = wechatpy.parse_message(xml)
     assert type(ours) is type(theirs)
     assert ours._data == theirs._data
+
+
+@pytest.mark.parametrize("content", ["签到成功，张三，2026-12-02 19:28", "a]]>b <xml> & ]]]>", "", "多行\n文本\r\n"])
+@pytest.mark.parametrize("xml", [wxxml.text("o_a", "帮助"), wxxml.scan("o_b", "checkin_1"), wxxml.subscribe("o_c")])
+def test_text_replies_are_what_wechatpy_renders(xml: str, content: str) -> None:
+    """Text answers are written without building wechatpy's reply object: the same XML, field for field,
+    and still well-formed when the text itself contains "]]>"."""
+    raw = _parse(xml)
+    ours = xmltodict.parse(text_reply_xml(raw, content, 1_795_000_000))["xml"]
+    theirs_xml = TextReply(message=wechatpy.parse_message(xml), content=content, time=1_795_000_000).render()
+    if "]]>" not in content:
+        assert ours == xmltodict.parse(theirs_xml)["xml"]
+    assert ours["Content"] == (content.strip() or None)  # xmltodict strips, as WeChat's reader of Content
+    assert (ours["ToUserName"], ours["FromUserName"]) == (raw["FromUserName"], raw["ToUserName"])
