@@ -96,7 +96,8 @@ def test_body_over_64k_is_413(client: FlaskClient, caplog: pytest.LogCaptureFixt
     "<xml><ToUserName>a</ToUserName></xml>",
     "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><CreateTime>soon</CreateTime></xml>",
     "<xml><FromUserName><a>nested</a></FromUserName><MsgType>text</MsgType></xml>",
-], ids=["truncated", "not-xml", "empty", "wrong-root", "no-sender", "bad-createtime", "nested-sender"])
+    "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType>" + "<a>" * 5000 + "</a>" * 5000 + "</xml>",
+], ids=["truncated", "not-xml", "empty", "wrong-root", "no-sender", "bad-createtime", "nested-sender", "deep"])
 def test_malformed_xml_is_400(client: FlaskClient, body: str) -> None:
     status, _ = post(client, body)
     assert status == 400

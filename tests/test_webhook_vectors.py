@@ -91,7 +91,8 @@ def test_safe_mode_vector_without_plain_signature_still_verifies(vector_client: 
     assert resp.status_code == 200
 
 
-@pytest.mark.parametrize("change", ["msg_signature", "encrypt_char", "appid", "garbage", "no_encrypt"])
+@pytest.mark.parametrize("change", ["msg_signature", "encrypt_char", "appid", "garbage", "no_encrypt", "deep",
+                                    "wrong_root"])
 def test_safe_mode_tampering_is_refused(vector_client: Any, change: str, caplog: pytest.LogCaptureFixture) -> None:
     appid = "wx_other_app" if change == "appid" else SAFE["appid"]
     client = vector_client(WECHAT_TOKEN=SAFE["token"], WECHAT_AES_KEY=SAFE["aes_key"], WECHAT_APPID=appid)
@@ -111,6 +112,10 @@ def test_safe_mode_tampering_is_refused(vector_client: Any, change: str, caplog:
         query["msg_signature"] = signature(SAFE["token"], SAFE["timestamp"], SAFE["nonce"], "%%%not base64%%%")
     elif change == "no_encrypt":
         body = "<xml><ToUserName>x</ToUserName></xml>"
+    elif change == "deep":
+        body = SAFE_BODY.replace("</xml>", "<a>" * 5000 + "</a>" * 5000 + "</xml>")
+    elif change == "wrong_root":
+        body = SAFE_BODY.replace("<xml>", "<other>").replace("</xml>", "</other>")
     resp = client.post("/wechat", query_string={**query, "encrypt_type": "aes"}, data=body)
     assert resp.status_code in (400, 403), resp.status_code
     assert any("webhook refused" in r.getMessage() for r in caplog.records)

@@ -105,7 +105,8 @@ _SENDER = FastRead(
 
 def sender_with_roles(bind: Unit | Session | Engine, openid: str) -> tuple[Sender | None, set[str]]:
     """The member bound to an openid and their role names, in one query (the webhook's hot path; `bind`
-    is a session or the engine: the read runs outside any transaction either way)."""
+    is the action's Unit, a session or the engine: the read runs outside any transaction that has not
+    written yet)."""
     rows = _SENDER.rows(bind, openid=openid)
     if not rows:
         return None, set()
