@@ -336,6 +336,42 @@ def test_concurrent_scans_of_one_member_make_one_record(app: Flask, world: dict[
     assert len(records(db)) == 1
 
 
+def test_concurrent_scans_through_the_webhooks_unit_make_one_record(app: Flask, world: dict[str, Any],
+                                                                     db: Session) -> None:
+    """The webhook's path: each scan's record is one statement committed on its own (Unit.write), racing
+    the others; the unique constraint lets one in, the rest read it and answer as a repeat. Copies of the
+    same WeChat message (same source key) all get the success reply."""
+    database = app.extensions["db"]
+    results: dict[int, Any] = {}
+    barrier = threading.Barrier(6)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            with app.app_context(), database.action() as unit:
+                meeting, sender = checkin.scan_lookup(unit, "checkin_test_1", "o_zhang")
+                results[i] = checkin.check_in(unit, meeting=meeting, member=sender, now=START, channel="scan",
+                                              settings=app.config, source_key="same" if i % 2 else f"k{i}")
+                assert unit.sealed  # the write, or the attempt that found the record, ended the action's writing
+        except ServiceError as exc:  # pragma: no cover - would be a bug
+            results[i] = exc
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 6 and all(isinstance(r, checkin.CheckinResult) for r in results.values())
+    assert sum(1 for r in results.values() if r.created) == 1
+    assert len({r.attendance_id for r in results.values()}) == 1
+    [att] = records(db)
+    copies = [results[i].message for i in range(1, 6, 2)]
+    if att.source_key == "same":  # a copy of the repeated message won: all its copies read success
+        assert all(m == "签到成功，张三，2026-12-02 19:30" for m in copies)
+    else:
+        assert all(m.endswith("无需重复扫码。") for m in copies)
+
+
 def test_a_scan_that_lost_the_race_reads_the_first_record(app: Flask, db: Session, world: dict[str, Any]) -> None:
     """Another scan of the same member committed first: the unique constraint makes ours insert nothing,
     the transaction lives on, and the member reads the friendly repeat answer."""
