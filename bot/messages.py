@@ -196,6 +196,24 @@ MINE = (
     "角色：{roles}"
 )
 MINE_MOBILE = "流动党员，另在以下党组织登记：{hosts}"
+MOB_NO_BRANCH = "没有找到您负责的支部，无法登记流动党员。"
+MOB_USAGE = "请写明流动党员的手机号，例如：登记流动党员 13800138000"
+MOB_PHONE_FORMAT = "手机号格式不对，请写 11 位手机号，例如：登记流动党员 13800138000"
+MOB_NOBODY = "没有找到手机号为 {phone} 的党员。流动党员须先由其所在支部录入花名册，再在本支部登记。"
+MOB_INACTIVE = "{name} 的党员信息已停用，不能登记为流动党员。"
+MOB_OWN_MEMBER = "{name} 是{branch}本支部的党员，无需登记为流动党员。"
+MOB_DONE = (
+    "已登记：{name}（组织关系在{home}，{phone}）为{branch}的流动党员。\n"
+    "可参加本支部除支委会、党小组会以外的会议，会前会收到提醒，扫本支部会议二维码签到；组织关系不变。"
+)
+MOB_ALREADY = "{name}（{home}）已是{branch}登记的流动党员，无需重复登记。"
+MOB_REMOVED = "已取消 {name} 在{branch}的流动党员登记；其所在支部不受影响。"
+MOB_NOT_REGISTERED = "{name} 未在{branch}登记为流动党员。"
+MOB_LIST = "{branch}登记的流动党员（{n} 人）：\n{lines}"
+MOB_LIST_LINE = "{name}（组织关系在{home}，{phone}）"
+MOB_LIST_EMPTY = "{branch}还没有登记流动党员。登记：登记流动党员 手机号"
+MOB_NOTICE = "{name}同志，您已登记为{host}的流动党员，可参加该支部的党员大会、党课、主题党日等活动，扫码签到。"
+MOB_NOTICE_TITLE = "流动党员登记"
 MEMBER_CARD = (
     "【党员信息】#{id}\n"
     "姓名：{name}\n"

@@ -7,7 +7,8 @@ from importlib import import_module
 from ..router import Router
 
 # Modules are listed, not discovered: the registry is explicit and its order is deliberate.
-MODULES = ("bot.handlers.general", "bot.handlers.notify_events", "bot.handlers.org", "bot.handlers.meetings")
+MODULES = ("bot.handlers.general", "bot.handlers.notify_events", "bot.handlers.org", "bot.handlers.meetings",
+           "bot.handlers.mobile")
 
 
 def build_router() -> Router:

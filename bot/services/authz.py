@@ -39,6 +39,7 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"
     EXPORT_ROSTER = "export_roster"  # with full phone numbers: personal data leaves the system
     VIEW_COMMITTEE = "view_committee"
+    REGISTER_MOBILE = "register_mobile"  # register another branch's member as 流动党员 with this branch
 
 
 # Which roles may take each action (within their scope). Reading actions include instructors.
@@ -55,6 +56,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.IMPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.EXPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.VIEW_COMMITTEE: frozenset({"admin"}),
+    Action.REGISTER_MOBILE: frozenset({"secretary", "admin"}),
 }
 # A host branch reads the record of a mobile member registered with it; the home branch manages them.
 HOST_BRANCH_READS = {Action.VIEW_MEMBER}

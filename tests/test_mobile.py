@@ -1,0 +1,124 @@
+"""流动党员 by chat: the host branch's secretary registers a member of another branch by mobile number;
+the member may then check in to the host's meetings (not 支委会 or 党小组会), and is told so."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import messages as M
+from bot.clock import FrozenClock
+from bot.models import Attendance, Member, MobileRegistration, Notification
+from tests import factories as f
+from tests import wxxml
+from tests.conftest import Chat
+
+SH = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
+_times = itertools.count(1_793_000_000)
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {"WECHAT_MAX_CLOCK_SKEW": 0}
+
+
+@pytest.fixture
+def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
+    app.config["CLOCK"] = clock
+    clock.set(START - timedelta(minutes=2))
+    host = f.branch(db, name="阳光社工服务中心党支部")
+    home = f.branch(db, name="物流行业协会党支部")
+    sec = f.secretary(db, host.id, name="李书记", openid="o_sec")
+    f.member(db, host.id, name="王五", openid="o_wang", phone="13900000001")
+    zhao = f.member(db, home.id, name="赵六", openid="o_zhao", phone="13812345678")
+    f.secretary(db, home.id, name="钱书记", openid="o_home_sec")
+    f.meeting(db, host.id, START, type="general_meeting", checkin_scene="mob_general")
+    f.meeting(db, host.id, START, type="committee_meeting", checkin_scene="mob_committee")
+    return {"host": host, "home": home, "sec": sec, "zhao": zhao}
+
+
+def scan(chat: Chat, openid: str, scene: str) -> str:
+    reply = chat.send(wxxml.scan(openid, scene, create_time=next(_times)))
+    return "" if reply is None else str(reply["Content"])
+
+
+def registrations(db: Session) -> list[tuple[int, int]]:
+    found = [(r.member_id, r.host_branch_id) for r in db.scalars(select(MobileRegistration))]
+    db.commit()
+    return found
+
+
+def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(chat: Chat, db: Session,
+                                                                     world: dict[str, Any]) -> None:
+    assert scan(chat, "o_zhao", "mob_general") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    reply = chat.say("o_sec", "登记流动党员 138-1234-5678")
+    assert reply.startswith("已登记：赵六（组织关系在物流行业协会党支部，138****5678）"
+                            "为阳光社工服务中心党支部的流动党员")
+    assert registrations(db) == [(world["zhao"].id, world["host"].id)]
+    assert scan(chat, "o_zhao", "mob_general") == "签到成功，赵六，2026-12-02 19:28"
+    assert scan(chat, "o_zhao", "mob_committee") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    zhao = db.get(Member, world["zhao"].id)
+    assert zhao is not None and zhao.branch_id == world["home"].id  # the organizational relation stays
+    [notice] = db.scalars(select(Notification).where(Notification.kind == "mobile_registered")).all()
+    assert notice.recipient_id == world["zhao"].id and "阳光社工服务中心党支部" in notice.text
+    db.commit()
+
+    assert chat.say("o_sec", "登记流动党员 +86 13812345678") == M.MOB_ALREADY.format(
+        name="赵六", home="物流行业协会党支部", branch="阳光社工服务中心党支部")
+    assert len(registrations(db)) == 1
+    assert db.scalar(select(func.count()).select_from(Notification)
+                     .where(Notification.kind == "mobile_registered")) == 1  # told once
+
+
+def test_the_list_and_ending_a_registration(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    assert chat.say("o_sec", "流动党员") == M.MOB_LIST_EMPTY.format(branch="阳光社工服务中心党支部")
+    chat.say("o_sec", "登记流动党员 13812345678")
+    assert chat.say("o_sec", "流动党员") == (
+        "阳光社工服务中心党支部登记的流动党员（1 人）：\n赵六（组织关系在物流行业协会党支部，138****5678）")
+    assert chat.say("o_sec", "取消流动党员 13812345678") == M.MOB_REMOVED.format(
+        name="赵六", branch="阳光社工服务中心党支部")
+    assert registrations(db) == []
+    assert scan(chat, "o_zhao", "mob_general") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    assert chat.say("o_sec", "取消流动党员 13812345678") == M.MOB_NOT_REGISTERED.format(
+        name="赵六", branch="阳光社工服务中心党支部")
+
+
+@pytest.mark.parametrize(("who", "text", "expected"), [
+    ("o_sec", "登记流动党员", M.MOB_USAGE),
+    ("o_sec", "登记流动党员 12345", M.MOB_PHONE_FORMAT),
+    ("o_sec", "登记流动党员 张三", M.MOB_PHONE_FORMAT),
+    ("o_sec", "登记流动党员 13700000000", M.MOB_NOBODY.format(phone="137****0000")),
+    ("o_sec", "登记流动党员 13900000001", M.MOB_OWN_MEMBER.format(name="王五", branch="阳光社工服务中心党支部")),
+    ("o_wang", "登记流动党员 13812345678", "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。"),
+    ("o_stranger", "登记流动党员 13812345678", M.NEED_BINDING),
+])
+def test_bad_registrations_are_refused_with_the_reason(chat: Chat, db: Session, world: dict[str, Any], who: str,
+                                                       text: str, expected: str) -> None:
+    assert chat.say(who, text) == expected
+    assert registrations(db) == []
+
+
+def test_an_inactive_member_is_not_registered(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    zhao = db.get(Member, world["zhao"].id)
+    assert zhao is not None
+    zhao.active = False
+    db.commit()
+    assert chat.say("o_sec", "登记流动党员 13812345678") == M.MOB_INACTIVE.format(name="赵六")
+    assert registrations(db) == []
+
+
+def test_the_home_secretary_cannot_register_with_someone_elses_branch(chat: Chat, db: Session,
+                                                                     world: dict[str, Any]) -> None:
+    """钱书记 manages 物流行业协会党支部: registering there is registering with their own branch."""
+    assert chat.say("o_home_sec", "登记流动党员 13812345678") == M.MOB_OWN_MEMBER.format(
+        name="赵六", branch="物流行业协会党支部")
+    assert registrations(db) == []
+    assert db.scalar(select(func.count()).select_from(Attendance)) == 0
