@@ -27,10 +27,11 @@ NO_PLACE_WORDS = ("无", "没有", "暂无", "不填", "待定", "跳过")
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _branch_or_refuse(ctx: Context) -> Branch:
+def branch_or_refuse(ctx: Context, no_branch: str = M.MTG_NO_BRANCH, unbound: str = M.CHK_UNBOUND) -> Branch:
+    """The branch the sender acts for (meetings.managed_branch), or a refusal saying why there is none."""
     branch = meetings.managed_branch(ctx.session, ctx.member)
     if branch is None:
-        raise PermissionDenied(M.MTG_NO_BRANCH if ctx.member else M.CHK_UNBOUND)
+        raise PermissionDenied(no_branch if ctx.member else unbound)
     return branch
 
 
@@ -88,7 +89,7 @@ def _next_step(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _schedule_from_text(ctx: Context, text: str) -> Reply:
-    branch = _branch_or_refuse(ctx)
+    branch = branch_or_refuse(ctx)
     if not can(ctx.session, ctx.member, Action.MANAGE_MEETING, branch):
         return _list_meetings(ctx)  # a member naming a meeting: show what is planned
     req = read_meeting_request(text, ctx.now, tz=_tz(ctx))
@@ -177,7 +178,7 @@ def register(router: Router) -> None:
                  usage="改期 12月6日 19:30", summary="会议改期", roles=SECRETARY_ROLES)
     def reschedule(ctx: Context) -> Reply:
         assert ctx.match is not None
-        branch = _branch_or_refuse(ctx)
+        branch = branch_or_refuse(ctx)
         starts_at = parse_when(ctx.match["rest"] or "", ctx.now, tz=_tz(ctx))
         if starts_at is None:
             return M.MTG_RESCHEDULE_USAGE
@@ -207,7 +208,7 @@ def register(router: Router) -> None:
                  usage="取消会议", summary="取消已安排的会议", roles=SECRETARY_ROLES)
     def cancel(ctx: Context) -> Reply:
         assert ctx.match is not None
-        branch = _branch_or_refuse(ctx)
+        branch = branch_or_refuse(ctx)
         meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "取消会议")
         meetings.check_cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now)
         ctx.start_conversation("meetings.confirm_cancel", meeting_id=meeting.id)
@@ -230,7 +231,7 @@ def register(router: Router) -> None:
                  summary="获取会议签到二维码", roles=SECRETARY_ROLES)
     def checkin_code(ctx: Context) -> Reply:
         assert ctx.match is not None
-        branch = _branch_or_refuse(ctx)
+        branch = branch_or_refuse(ctx)
         meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now, limit=5), ctx.match["id"], "签到码")
         require(ctx.session, ctx.member, Action.CHECKIN_OTHERS, meeting)
         key = qr.page_key(meeting.id, int(meeting.ends_at.timestamp()), str(ctx.settings["SECRET_KEY"]))
@@ -267,7 +268,7 @@ def register(router: Router) -> None:
         name = (ctx.match["name"] or "").strip()
         if not name:
             return M.CHK_MANUAL_WHO
-        branch = _branch_or_refuse(ctx)
+        branch = branch_or_refuse(ctx)
         open_now = [m for m in meetings.upcoming(ctx.session, branch.id, ctx.now, limit=10)
                     if checkin.window(m, ctx.settings)[0] <= ctx.now]
         if not open_now:
@@ -293,7 +294,7 @@ def register(router: Router) -> None:
         if ctx.match["id"]:
             meeting = meetings.get_meeting(ctx.session, int(ctx.match["id"]))
         else:
-            branch = _branch_or_refuse(ctx)
+            branch = branch_or_refuse(ctx)
             found = meetings.recent(ctx.session, branch.id, ctx.now, 1) or meetings.upcoming(
                 ctx.session, branch.id, ctx.now, 1)
             if not found:
@@ -378,7 +379,7 @@ def register(router: Router) -> None:
     @router.text(r"(?:本月还差什么|还差什么|本月还差啥|进度|本月进度|完成情况)", priority=60, name="meetings.progress",
                  usage="进度", summary="本月/本季度三会一课还差什么", roles=(*SECRETARY_ROLES, "instructor"))
     def progress(ctx: Context) -> Reply:
-        branch = _branch_or_refuse(ctx)
+        branch = branch_or_refuse(ctx)
         require(ctx.session, ctx.member, Action.VIEW_COMPLIANCE, branch)
         bc = compliance.branch_compliance(ctx.session, branch.id, ctx.now, ctx.settings)
         return compliance.progress_text(bc, ctx.now, ctx.settings)

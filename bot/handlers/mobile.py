@@ -6,18 +6,16 @@ from .. import messages as M
 from ..context import Context
 from ..models import Branch
 from ..router import Reply, Router
-from ..services import meetings, mobile
-from ..services.errors import Invalid, PermissionDenied
+from ..services import mobile
+from ..services.errors import Invalid
 from ..services.org import mask_phone
+from .meetings import branch_or_refuse
 
 SECRETARY_ROLES = ("secretary", "admin")
 
 
 def _host(ctx: Context) -> Branch:
-    branch = meetings.managed_branch(ctx.session, ctx.member)
-    if branch is None:
-        raise PermissionDenied(M.MOB_NO_BRANCH if ctx.member else M.NEED_BINDING)
-    return branch
+    return branch_or_refuse(ctx, M.MOB_NO_BRANCH, M.NEED_BINDING)
 
 
 def _phone(ctx: Context) -> str:
