@@ -65,9 +65,9 @@ class Database:
 
     @contextmanager
     def action(self) -> Iterator[Unit]:
-        """An action's unit of work (see Unit): its session is opened on first use, so a message whose handler never
-        asks for it (帮助 reads its sender through FastRead) creates no session, checks out no connection
-        and commits nothing."""
+        """An action's unit of work (see Unit). Its session is opened on first use, so a message whose
+        handler never asks for it (帮助 reads its sender through FastRead) creates no session and commits
+        nothing; its raw statements share one pooled connection, checked out on the first of them."""
         unit = Unit(self)
         token = _CURRENT_UNIT.set(unit)
         try:
