@@ -213,6 +213,9 @@ MOB_LIST = "{branch}登记的流动党员（{n} 人）：\n{lines}"
 MOB_LIST_LINE = "{name}（组织关系在{home}，{phone}）"
 MOB_LIST_EMPTY = "{branch}还没有登记流动党员。登记：登记流动党员 手机号"
 MOB_NOTICE = "{name}同志，您已登记为{host}的流动党员，可参加该支部的党员大会、党课、主题党日等活动，扫码签到。"
+MOB_NOTICE_HOME = (
+    "本支部党员{name}已登记为{host}的流动党员，组织关系仍在本支部；可参加该支部的党员大会、党课、主题党日等活动。"
+)
 MOB_NOTICE_TITLE = "流动党员登记"
 MEMBER_CARD = (
     "【党员信息】#{id}\n"

@@ -39,10 +39,10 @@ def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
     sec = f.secretary(db, host.id, name="李书记", openid="o_sec")
     f.member(db, host.id, name="王五", openid="o_wang", phone="13900000001")
     zhao = f.member(db, home.id, name="赵六", openid="o_zhao", phone="13812345678")
-    f.secretary(db, home.id, name="钱书记", openid="o_home_sec")
+    home_sec = f.secretary(db, home.id, name="钱书记", openid="o_home_sec")
     f.meeting(db, host.id, START, type="general_meeting", checkin_scene="mob_general")
     f.meeting(db, host.id, START, type="committee_meeting", checkin_scene="mob_committee")
-    return {"host": host, "home": home, "sec": sec, "zhao": zhao}
+    return {"host": host, "home": home, "sec": sec, "zhao": zhao, "home_sec": home_sec}
 
 
 def scan(chat: Chat, openid: str, scene: str) -> str:
@@ -67,15 +67,17 @@ def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(chat: Chat,
     assert scan(chat, "o_zhao", "mob_committee") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
     zhao = db.get(Member, world["zhao"].id)
     assert zhao is not None and zhao.branch_id == world["home"].id  # the organizational relation stays
-    [notice] = db.scalars(select(Notification).where(Notification.kind == "mobile_registered")).all()
-    assert notice.recipient_id == world["zhao"].id and "阳光社工服务中心党支部" in notice.text
+    told = {n.recipient_id: n.text for n in db.scalars(select(Notification)
+                                                       .where(Notification.kind == "mobile_registered"))}
     db.commit()
+    assert told == {world["zhao"].id: M.MOB_NOTICE.format(name="赵六", host="阳光社工服务中心党支部"),
+                    world["home_sec"].id: M.MOB_NOTICE_HOME.format(name="赵六", host="阳光社工服务中心党支部")}
 
     assert chat.say("o_sec", "登记流动党员 +86 13812345678") == M.MOB_ALREADY.format(
         name="赵六", home="物流行业协会党支部", branch="阳光社工服务中心党支部")
     assert len(registrations(db)) == 1
     assert db.scalar(select(func.count()).select_from(Notification)
-                     .where(Notification.kind == "mobile_registered")) == 1  # told once
+                     .where(Notification.kind == "mobile_registered")) == 2  # told once each
 
 
 def test_the_list_and_ending_a_registration(chat: Chat, db: Session, world: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .. import messages as M
 from ..db import insert_for
 from ..models import Branch, Member, MobileRegistration
-from . import authz
+from . import authz, notify
 from .authz import Action
 from .errors import Conflict, Invalid, NotFound
 from .org import mask_phone
@@ -74,11 +74,18 @@ def register(session: Session, *, actor: Member | None, host: Branch, phone: str
         .values(member_id=member.id, host_branch_id=host.id, created_at=now)
         .on_conflict_do_nothing(index_elements=["member_id", "host_branch_id"])
         .returning(MobileRegistration.id)).scalar()
-    if added is not None:
+    if added is not None:  # the member and their own branch's secretary are told (一方隶属: the home branch knows)
+        fields = {"thing1": M.MOB_NOTICE_TITLE, "thing2": f"{member.name} {host.name}"}
         enqueue(session, kind="mobile_registered", recipient_id=member.id, due_at=now,
                 text=M.MOB_NOTICE.format(name=member.name, host=host.name),
-                subject_type="mobile_registration", subject_id=int(added), slot="registered",
-                payload={"fields": {"thing1": M.MOB_NOTICE_TITLE, "thing2": host.name}, "host_branch_id": host.id})
+                subject_type="mobile_registration", subject_id=int(added), slot="member",
+                payload={"fields": fields, "host_branch_id": host.id})
+        home_secretary = notify.secretary_for(session, member.id)
+        if home_secretary is not None:
+            enqueue(session, kind="mobile_registered", recipient_id=home_secretary.id, due_at=now,
+                    text=M.MOB_NOTICE_HOME.format(name=member.name, host=host.name),
+                    subject_type="mobile_registration", subject_id=int(added), slot="home_secretary",
+                    payload={"fields": fields, "host_branch_id": host.id})
     return Registration(member, home, added is not None)
 
 
