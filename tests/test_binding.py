@@ -20,10 +20,6 @@ from tests import factories as f
 CODE = re.compile(r"绑定码：(\d{6})")
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}  # the app runs on a frozen clock; chat signs with real time
-
 
 @pytest.fixture
 def branch(db: Any, app: Any, clock: Any) -> Any:

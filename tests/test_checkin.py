@@ -32,10 +32,6 @@ START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
 _times = itertools.count(1_790_000_000)
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}
-
 
 @pytest.fixture
 def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:

@@ -25,10 +25,6 @@ def at(mo: int, d: int, h: int = 19) -> datetime:
     return datetime(2026, mo, d, h, 30, tzinfo=SH)
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}
-
 
 def _full_branch(db: Session, committee_id: int | None = None, name: str | None = None) -> dict[str, Any]:
     kw = {"name": name} if name else {}

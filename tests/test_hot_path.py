@@ -33,10 +33,6 @@ START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
 _times = itertools.count(1_795_000_000)
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}
-
 
 class Io:
     """Counts SQL statements sent through the engine and store calls, by kind."""

@@ -23,10 +23,6 @@ SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}
-
 
 @pytest.fixture
 def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:

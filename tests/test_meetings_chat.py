@@ -18,11 +18,6 @@ from tests.conftest import Chat
 
 
 @pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}  # the clock is frozen in 2026; the chat helper signs with real time
-
-
-@pytest.fixture
 def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
     app.config["CLOCK"] = clock
     branch = f.branch(db, name="阳光社工服务中心党支部")

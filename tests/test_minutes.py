@@ -27,10 +27,6 @@ START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
 PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}
-
 
 @pytest.fixture
 def world(app: Flask, db: Session, clock: FrozenClock, fake_wx: FakeWeChat) -> dict[str, Any]:

@@ -24,10 +24,6 @@ NOW = L(2026, 11, 23, 10, 0)
 SUB_TPL = "SUB_MEETING"
 
 
-@pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}  # these tests set the app's clock to a fixed morning
-
 
 def _settings(app: Flask, **kw: Any) -> dict[str, Any]:
     """No template message for reminders (as if the account had none), one subscribe template."""

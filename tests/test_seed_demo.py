@@ -16,11 +16,6 @@ from tests import wxxml
 
 
 @pytest.fixture
-def config_overrides() -> dict[str, Any]:
-    return {"WECHAT_MAX_CLOCK_SKEW": 0}  # frozen app clock; chat signs with real time
-
-
-@pytest.fixture
 def seeded(app: Any, runner: Any, clock: Any, tmp_path: Path) -> dict[str, Any]:
     app.config["CLOCK"] = clock
     path = tmp_path / "demo.json"
