@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from bot import create_app
 from bot.cli import upgrade
-from bot.synthetic import CitySize, SeedResult, seed_city
+from bot.devtools.synthetic import CitySize, SeedResult, seed_city
 
 from . import inprocess, scale, webhook
 from .common import ROOT, TOKEN, machine, pg_database, redis_server, sqlite_database
@@ -73,7 +73,7 @@ def run_backend(report: Report, backend: str, sizes: dict[str, object]) -> None:
             conn.execute(text("ANALYZE"))
 
         env = {"DATABASE_URL": url, **({"REDIS_URL": redis_url, "REDIS_PREFIX": "bench:"} if redis_url else {})}
-        checkin_ready = scale.available("bot.services.checkin")
+        checkin_ready = scale.available("bot.services.meetings.checkin")
         burst_size = sizes["burst"]
         assert isinstance(burst_size, CitySize)
         webhook.run(report, backend, env, engine, help_city=cities["city"], checkin_city=cities["checkin"],

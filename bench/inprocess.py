@@ -20,9 +20,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from bot.db import RawStatement
-from bot.store import Store
-from bot.synthetic import SeedResult
+from bot.devtools.synthetic import SeedResult
+from bot.infra.db import RawStatement
+from bot.infra.store import Store
 
 from . import floor_app
 from .common import TOKEN, signed_query

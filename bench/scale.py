@@ -53,11 +53,11 @@ def compliance(report: Report, backend: str, app: Flask, now: datetime, *, big: 
 
 def _compliance(report: Report, backend: str, app: Flask, now: datetime, *, big: tuple[int, int],
                 small: tuple[int, int]) -> None:
-    if not available("bot.services.compliance"):
+    if not available("bot.services.meetings.compliance"):
         report.add(Figure(COMPLIANCE, backend, "subtree_compliance", "—", verdict="skipped",
                           note="bot.services.compliance has not landed (issue 4)"))
         return
-    fn = importlib.import_module("bot.services.compliance").subtree_compliance
+    fn = importlib.import_module("bot.services.meetings.compliance").subtree_compliance
     db = app.extensions["db"]
     results: dict[str, tuple[float, int, int]] = {}
     with app.app_context():

@@ -14,8 +14,8 @@ import requests
 import xmltodict
 from sqlalchemy import Engine, func, select
 
+from bot.devtools.synthetic import SeedResult
 from bot.models import Attendance, Meeting
-from bot.synthetic import SeedResult
 
 from .common import WrkResult, gunicorn, signed_query, wrk
 from .report import Figure, Report, verdict

@@ -11,16 +11,16 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 
-from . import config as config_module
+from bot import config as config_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout (migrations live here)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=os.path.join(ROOT, "templates"),
+        template_folder="templates",
         static_folder=None,
     )
     cfg = config_module.load(test_config)
@@ -32,24 +32,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     _logging(app)
 
-    from . import db, store, wechat
-    from .handlers import build_router
+    from bot.chat.handlers import build_router
+    from bot.infra import db, store, wechat
 
     db.init_app(app)
     store.init_app(app)
     wechat.init_app(app)
     app.extensions["router"] = build_router()
 
-    from . import cli, webhook
+    from bot import cli
+    from bot.chat import webhook
 
     app.register_blueprint(webhook.bp)
-    from . import meetings_web
+    from bot.pages import meetings as meetings_web
 
     app.register_blueprint(meetings_web.bp)
     cli.register(app)
 
     if app.config["APP_MODE"] in ("demo", "development"):
-        from .devtools import register_dev
+        from bot.devtools import register_dev
 
         register_dev(app)
 

@@ -1,5 +1,5 @@
 """The clock: APScheduler jobs that sweep the database, and the notification dispatcher."""
 
-from .runner import run_once, run_sweep
+from scheduler.runner import run_once, run_sweep
 
 __all__ = ["run_once", "run_sweep"]

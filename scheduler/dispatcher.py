@@ -20,13 +20,13 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
 
-from bot import messages as M
-from bot.db import Database
+from bot.chat import texts as M
+from bot.infra.db import Database
+from bot.infra.store import Store
 from bot.models import Member, Notification
-from bot.services import notify
-from bot.services.outbox import enqueue
-from bot.services.timing import is_allowed
-from bot.store import Store
+from bot.services.notify import delivery as notify
+from bot.services.notify.outbox import enqueue
+from bot.services.notify.timing import is_allowed
 
 log = logging.getLogger("zhibu.dispatcher")
 
@@ -36,7 +36,7 @@ def _parts(app_or_db: Flask | Database, store: Store | None, client: Any,
     if isinstance(app_or_db, Flask):
         app = app_or_db
         if client is None:
-            from bot.wechat import make_client
+            from bot.infra.wechat import make_client
 
             client = app.extensions.get("wechat_client") or make_client(app.config, app.extensions["store"])
             app.extensions["wechat_client"] = client

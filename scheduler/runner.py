@@ -20,14 +20,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import text
 
-from bot import clock
-from bot.services import minutes
-from bot.services.lease import StoreLease
-from bot.store import StoreUnavailable
-from bot.wechat import media_fetcher
-
-from .dispatcher import dispatch_due
-from .sweeps import ALL_SWEEPS
+from bot.infra import clock
+from bot.infra.lease import StoreLease
+from bot.infra.store import StoreUnavailable
+from bot.infra.wechat import media_fetcher
+from bot.services.meetings import minutes
+from scheduler.dispatcher import dispatch_due
+from scheduler.sweeps import ALL_SWEEPS
 
 log = logging.getLogger("zhibu.scheduler")
 

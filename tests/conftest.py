@@ -22,9 +22,9 @@ from sqlalchemy.engine import make_url
 
 from bot import create_app
 from bot.cli import upgrade
-from bot.clock import FrozenClock
 from bot.config import normalize_db_url
 from bot.devtools.fake_wechat import FakeWeChat, Served
+from bot.infra.clock import FrozenClock
 from bot.models import Base
 from tests import wxxml
 

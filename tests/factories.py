@@ -77,7 +77,7 @@ def social_org(db: Session, committee_id: int, branch_id: int | None = None, **k
 
 def valid_credit_code(n: int, category: str = "1") -> str:
     """A 统一社会信用代码 with a correct check character (GB 32100-2015)."""
-    from bot.services.org import credit_code_check_char
+    from bot.services.org.structure import credit_code_check_char
 
     first17 = f"5{category}339901MJ{n:07d}"
     return first17 + credit_code_check_char(first17)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
+from bot.infra.clock import FrozenClock
 from bot.models import Member, Notification
 from scheduler import run_once
 
@@ -49,9 +49,9 @@ def step(app: Flask, clock: FrozenClock, at: datetime) -> list[Sent]:
 
 
 def stub_compliance(monkeypatch: Any, fn: Any) -> None:
-    """Replace bot.services.compliance with a module whose subtree_compliance is `fn` (the contract);
+    """Replace bot.services.meetings.compliance with a module whose subtree_compliance is `fn` (the contract);
     all_compliance (every branch, what the sweep reads) answers through it for every root committee."""
-    module = types.ModuleType("bot.services.compliance")
+    module = types.ModuleType("bot.services.meetings.compliance")
     module.subtree_compliance = fn  # type: ignore[attr-defined]
 
     def all_compliance(session: Any, now: Any, settings: Any) -> list[Any]:
@@ -64,7 +64,7 @@ def stub_compliance(monkeypatch: Any, fn: Any) -> None:
 
     module.all_compliance = all_compliance  # type: ignore[attr-defined]
     module.branch_compliance = lambda *a, **k: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.services.compliance", module)
-    import bot.services
+    monkeypatch.setitem(sys.modules, "bot.services.meetings.compliance", module)
+    import bot.services.meetings
 
-    monkeypatch.setattr(bot.services, "compliance", module, raising=False)
+    monkeypatch.setattr(bot.services.meetings, "compliance", module)

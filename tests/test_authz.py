@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.models import Branch, Committee, Member, SocialOrg
-from bot.services import roster
 from bot.services.authz import Action, can, require
 from bot.services.errors import PermissionDenied
+from bot.services.org import roster
 from tests import factories as f
 
 ACTORS = ("member", "secretary_a", "secretary_b", "admin_a", "admin_other", "instructor")

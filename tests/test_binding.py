@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.infra.store import Store, StoreUnavailable
 from bot.models import BindCode, Member
-from bot.services import binding
-from bot.store import Store, StoreUnavailable
+from bot.services.org import binding
 from tests import factories as f
 
 CODE = re.compile(r"绑定码：(\d{6})")

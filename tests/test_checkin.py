@@ -15,14 +15,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import messages as M
-from bot.clock import FrozenClock
-from bot.db import Unit
+from bot.chat import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
+from bot.infra.clock import FrozenClock
+from bot.infra.db import Unit
+from bot.infra.store import StoreUnavailable
 from bot.models import Attendance, Meeting
-from bot.services import checkin, qr
 from bot.services.errors import ServiceError
-from bot.store import StoreUnavailable
+from bot.services.meetings import checkin, qr
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.clock import FrozenClock
 from bot.config import ConfigError, load
-from bot.services.compliance import branch_compliance, period_bounds, subtree_compliance
+from bot.infra.clock import FrozenClock
+from bot.services.meetings.compliance import branch_compliance, period_bounds, subtree_compliance
 from tests import factories as f
 from tests.conftest import Chat
 

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import bindparam, func, select, text
 
-from bot.db import Database, FastRead, FastWrite, SealedAction, Unit, insert_for, is_plain_read
+from bot.infra.db import Database, FastRead, FastWrite, SealedAction, Unit, insert_for, is_plain_read
 from bot.models import Committee
 from tests import factories as f
 
@@ -121,7 +121,7 @@ def test_fast_reads_return_what_sqlalchemy_returns(app: Flask, db: Any) -> None:
 
     from sqlalchemy import bindparam
 
-    from bot.db import FastRead
+    from bot.infra.db import FastRead
     from bot.models import Meeting, Member
 
     branch = f.branch(db)

@@ -6,10 +6,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot import messages as M
-from bot.context import Context
+from bot.chat import texts as M
+from bot.chat.context import Context
+from bot.chat.router import Router, RouterError
 from bot.models import Committee
-from bot.router import Router, RouterError
 from tests import wxxml
 from tests.conftest import Chat
 

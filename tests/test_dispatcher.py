@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.devtools.fake_wechat import FakeWeChat
+from bot.infra.wechat import get_client
 from bot.models import Member, Notification
-from bot.services.outbox import enqueue
-from bot.wechat import get_client
+from bot.services.notify.outbox import enqueue
 from scheduler.dispatcher import claim, dispatch_due
 from tests import factories as f
 from tests import wxxml
@@ -147,7 +147,7 @@ def test_a_late_result_does_not_overwrite_the_new_owner(app: Flask, db: Session,
     [(nid, first_lease)] = claim(database, NOW, app.config, 10)
     later = NOW + timedelta(seconds=app.config["SEND_LEASE"] + 1)
     [(_, second_lease)] = claim(database, later, app.config, 10)
-    from bot.services import notify
+    from bot.services.notify import delivery as notify
 
     notice = notify.Notice(id=nid, kind="meeting_reminder", text="x", payload={}, openid=m.openid)
     outcome = notify.Outcome(notify.SENT, "template", msgid="1")

@@ -20,10 +20,10 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bot.clock import FrozenClock
-from bot.db import RawStatement
+from bot.infra.clock import FrozenClock
+from bot.infra.db import RawStatement
+from bot.infra.store import Batch, Store
 from bot.models import Attendance
-from bot.store import Batch, Store
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat

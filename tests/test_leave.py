@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import messages as M
-from bot.clock import FrozenClock
+from bot.chat import texts as M
+from bot.infra.clock import FrozenClock
 from bot.models import LeaveRequest, Notification
 from tests import factories as f
 from tests import wxxml

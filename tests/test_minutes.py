@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import messages as M
-from bot.clock import FrozenClock
+from bot.chat import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
+from bot.infra.clock import FrozenClock
 from bot.models import Meeting, MinutesMedia
-from bot.services import minutes
+from bot.services.meetings import minutes
 from scheduler import run_once
 from tests import factories as f
 from tests import wxxml

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.devtools.fake_wechat import FakeWeChat
+from bot.infra.wechat import get_client
 from bot.models import SubscribeConsent
-from bot.services import notify
-from bot.wechat import get_client
+from bot.services.notify import delivery as notify
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat

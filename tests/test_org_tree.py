@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.services import org
 from bot.services.errors import Conflict, Invalid, NotFound
+from bot.services.org import structure as org
 from tests import factories as f
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Notification
-from bot.services.outbox import enqueue, enqueue_many
+from bot.services.notify.outbox import enqueue, enqueue_many
 from tests import factories as f
 
 

@@ -162,7 +162,7 @@ def _xml_tree(depth: int) -> st.SearchStrategy[str]:
 def test_the_webhook_reads_xml_as_xmltodict_does(children: list[str], ws: str) -> None:
     from xml.etree.ElementTree import fromstring
 
-    from bot.webhook import xml_dict
+    from bot.chat.webhook import xml_dict
 
     xml = f"<xml>{ws}{ws.join(children)}{ws}</xml>"
     assert xml_dict(fromstring(xml)) == xmltodict.parse(xml)["xml"]

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from bot import messages as M
-from bot.clock import FrozenClock
+from bot.chat import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
-from bot.services import qr
+from bot.infra.clock import FrozenClock
 from bot.services.errors import Invalid
+from bot.services.meetings import qr
 from tests import factories as f
 
 SH = ZoneInfo("Asia/Shanghai")

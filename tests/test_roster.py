@@ -12,8 +12,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.models import Member, PartyGroup, RoleGrant
-from bot.services import roster
 from bot.services.errors import Invalid
+from bot.services.org import roster
 from tests import factories as f
 
 HEADER = ["序号", "姓名", "性别", "手机号", "党员状态", "入党日期", "所在党小组", "职务", "所在单位"]

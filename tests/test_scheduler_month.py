@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.clock import FrozenClock
 from bot.devtools.fake_wechat import FakeWeChat
+from bot.infra.clock import FrozenClock
 from bot.models import AnnualInspection, LeaveRequest, Meeting, ReviewSubmission, VolunteerRecord
 from tests import factories as f
 from tests.sched_util import SH, L, Sent, step, stub_compliance

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot import ROOT
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.models import Member, Notification
-from bot.services.outbox import enqueue
+from bot.services.notify.outbox import enqueue
 from tests import factories as f
 from tests.sched_util import L
 

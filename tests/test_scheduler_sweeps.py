@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import ConfigError, load
 from bot.models import Notification
-from bot.services.timing import is_public_holiday, next_allowed
+from bot.services.notify.timing import is_public_holiday, next_allowed
 from scheduler.sweeps import ALL_SWEEPS, sweep_meetings, sweep_rectification
 from tests import factories as f
 from tests.sched_util import SH, L
@@ -114,7 +114,6 @@ def test_every_sweep_runs_on_an_empty_database(app: Flask) -> None:
 
 
 def test_compliance_sweep_with_the_compliance_service(app: Flask, db: Session) -> None:
-    pytest.importorskip("bot.services.compliance")
     c = f.committee(db)
     b = f.branch(db, c.id, name="晨曦支部", created_at=L(2026, 1, 1).astimezone(SH))
     sec = f.secretary(db, b.id)

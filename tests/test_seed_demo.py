@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import Attendance, Branch, Committee, Member, SocialOrg
-from bot.services.org import coverage, validate_credit_code
+from bot.services.org.structure import coverage, validate_credit_code
 from tests import wxxml
 
 

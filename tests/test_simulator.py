@@ -185,7 +185,7 @@ def test_scripted_conversation_in_chromium(app: Flask, live: str, browser: Any) 
 
     # Something the bot sends through the WeChat API shows up in the person's inbox.
     with app.app_context():
-        from bot.wechat import get_client
+        from bot.infra.wechat import get_client
 
         get_client().message.send_text(NEWCOMER_OPENID, "欢迎加入正衡律师事务所党支部")
     browser.find_element(By.ID, "refresh-inbox").click()

@@ -6,7 +6,7 @@ import time
 
 from flask import Flask
 
-from bot.store import Batch, Store
+from bot.infra.store import Batch, Store
 
 
 def test_set_nx_get_delete(app: Flask) -> None:

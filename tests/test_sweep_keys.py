@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from bot.services.outbox import notice_key
+from bot.services.notify.outbox import notice_key
 from scheduler.sweeps import _key_sql
 
 

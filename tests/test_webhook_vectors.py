@@ -12,7 +12,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot import create_app
-from bot.webhook import _parse, text_reply_xml, typed_message
+from bot.chat.webhook import _parse, text_reply_xml, typed_message
 from tests import wxxml
 
 # From the official encryption doc (URL verification) and WXBizMsgCrypt's cryptoDemo (safe mode).

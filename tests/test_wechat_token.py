@@ -8,8 +8,8 @@ from flask import Flask
 from wechatpy.exceptions import WeChatClientException
 
 from bot.devtools.fake_wechat import FakeWeChat
-from bot.services.wechat_token import SharedToken
-from bot.wechat import make_client
+from bot.infra.wechat import make_client
+from bot.infra.wechat_token import SharedToken
 
 SEND = "cgi-bin/message/template/send"
 DATA = {"thing1": {"value": "测试"}}
@@ -77,7 +77,7 @@ def test_refresh_before_expiry_and_fallback_when_the_store_is_down(app: Flask) -
             return key
 
         def get(self, key: str) -> str:
-            from bot.store import StoreUnavailable
+            from bot.infra.store import StoreUnavailable
 
             raise StoreUnavailable("down")
 

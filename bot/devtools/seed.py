@@ -12,8 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Branch, Committee, Meeting, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
-from ..services.org import branches_of_committee, committee_ids_under, create_social_org, credit_code_check_char
+from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
+from bot.services.org.structure import (
+    branches_of_committee,
+    committee_ids_under,
+    create_social_org,
+    credit_code_check_char,
+)
 
 DEMO_COMMITTEE = "明湖区社会组织综合党委"
 NEWCOMER_OPENID = "o_demo_newcomer"  # an unbound WeChat user, for trying 绑定 in the simulator

@@ -17,10 +17,10 @@ import xmltodict
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from .. import clock
-from ..db import get_db
-from ..models import Branch, Meeting, Member
-from .seed import NEWCOMER_OPENID
+from bot.devtools.seed import NEWCOMER_OPENID
+from bot.infra import clock
+from bot.infra.db import get_db
+from bot.models import Branch, Meeting, Member
 
 bp = Blueprint("devchat", __name__, url_prefix="/dev/chat")
 

@@ -1,15 +1,15 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
-from .base import Base, UTCDateTime, utcnow
-from .inspection import AnnualInspection
-from .meeting import Attendance, LeaveRequest, Meeting, MinutesMedia
-from .member import BindCode, Member, MobileRegistration, RoleGrant
-from .notify import SubscribeConsent
-from .org import Branch, Committee, PartyGroup, SocialOrg
-from .outbox import Notification
-from .rectification import RectificationItem
-from .review import ReviewRound, ReviewSubmission
-from .volunteer import VolunteerRecord
+from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.inspection import AnnualInspection
+from bot.models.meeting import Attendance, LeaveRequest, Meeting, MinutesMedia
+from bot.models.member import BindCode, Member, MobileRegistration, RoleGrant
+from bot.models.notify import SubscribeConsent
+from bot.models.org import Branch, Committee, PartyGroup, SocialOrg
+from bot.models.outbox import Notification
+from bot.models.rectification import RectificationItem
+from bot.models.review import ReviewRound, ReviewSubmission
+from bot.models.volunteer import VolunteerRecord
 
 __all__ = [
     "AnnualInspection",

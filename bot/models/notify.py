@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
-from .meeting import LeaveRequest
-from .member import RoleGrant
-from .outbox import Notification
+from bot.models.base import Base, utcnow
+from bot.models.meeting import LeaveRequest
+from bot.models.member import RoleGrant
+from bot.models.outbox import Notification
 
 
 class SubscribeConsent(Base):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from bot.models.base import Base, utcnow
 
 # Status flow 待整改 → 整改中 → 待验收 → 已销号; past the deadline and not closed reads 逾期.
 RECTIFICATION_STATUSES = {

@@ -17,9 +17,9 @@ from typing import NoReturn
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
-from ..db import FastRead, Unit
-from ..models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
-from .errors import PermissionDenied
+from bot.infra.db import FastRead, Unit
+from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
+from bot.services.errors import PermissionDenied
 
 log = logging.getLogger("zhibu.authz")
 

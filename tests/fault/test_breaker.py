@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis
 
-from bot.store import Store, StoreUnavailable, make_client
+from bot.infra.store import Store, StoreUnavailable, make_client
 
 
 class FlakyClient:

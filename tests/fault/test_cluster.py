@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bench.common import gunicorn
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.models import Attendance, Member, Notification
-from bot.services.outbox import enqueue
+from bot.services.notify.outbox import enqueue
 from tests import factories as f
 from tests import wxxml
 from tests.sched_util import L

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from bot import messages as M
+from bot.chat import texts as M
 from bot.cli import upgrade
 from bot.models import Attendance
 from tests import factories, wxxml
 from tests.fault.conftest import PrivateCluster, PrivateRedis
 
 WECHAT_DEADLINE = 5.0  # WeChat gives up on a reply after 5 seconds
-CHECKIN_READY = importlib.util.find_spec("bot.services.checkin") is not None
+CHECKIN_READY = importlib.util.find_spec("bot.services.meetings.checkin") is not None
 needs_checkin = pytest.mark.skipif(not CHECKIN_READY, reason="bot.services.checkin has not landed (issue 4)")
 
 
@@ -110,7 +110,7 @@ def _use_private_database(app: Any, private_pg: PrivateCluster, name: str) -> No
     admin.dispose()
     url = private_pg.url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
     upgrade(url)
-    from bot.db import Database
+    from bot.infra.db import Database
 
     app.extensions["db"].engine.dispose()
     app.extensions["db"] = Database(url)
@@ -188,7 +188,7 @@ def test_pool_replaces_connections_that_died_while_idle(app: Any, chat: Any, pri
                                                          caplog: pytest.LogCaptureFixture) -> None:
     """PostgreSQL restarted while the pool sat idle: the ping of idle connections finds them dead before
     use, so the next scans are simply recorded (no 系统繁忙, no action run twice)."""
-    monkeypatch.setattr("bot.db.PING_IDLE_SECONDS", 0.2)
+    monkeypatch.setattr("bot.infra.db.PING_IDLE_SECONDS", 0.2)
     _use_private_database(app, private_pg, "fault_idle")
     scene, people, meeting_id = _arrange(app, 6)
     ct = int(time.time())

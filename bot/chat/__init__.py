@@ -1,0 +1,1 @@
+"""The WeChat channel: webhook (/wechat), router, context, handlers, texts."""

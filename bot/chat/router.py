@@ -1,0 +1,171 @@
+"""The registry that chat handlers register with: explicit, prioritised, first match wins.
+
+A handler is registered for a text pattern, an event, or a message type. Patterns are compiled at
+registration, so a bad one fails at start-up, not on a user's message. Multi-step conversations are
+named steps: while one is active for a sender, their text goes to that step first; `取消` leaves it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.chat.context import Context
+
+Reply = Any  # str (text reply), a wechatpy reply object, or None ("success")
+HandlerFn = Callable[["Context"], Reply]
+
+
+class RouterError(ValueError):
+    """A handler was registered wrongly (bad pattern, duplicate name, unknown kind)."""
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A line of the help menu: what to type, what it does, who sees it."""
+
+    usage: str
+    summary: str
+    roles: frozenset[str] | None  # None: every bound member
+    order: int
+
+
+@dataclass
+class Route:
+    name: str
+    kind: str  # text | event | message
+    key: str  # the pattern text, the event name, or the message type
+    fn: HandlerFn
+    priority: int
+    order: int
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, ctx: Context) -> re.Match[str] | bool | None:
+        if self.kind == "text":
+            if ctx.msg_type != "text":
+                return None
+            assert self.pattern is not None
+            return self.pattern.fullmatch(ctx.text)
+        if self.kind == "event":
+            return ctx.msg_type == "event" and ctx.event == self.key
+        return ctx.msg_type == self.key
+
+
+@dataclass
+class Router:
+    routes: list[Route] = field(default_factory=list)
+    steps: dict[str, HandlerFn] = field(default_factory=dict)
+    menu: list[MenuEntry] = field(default_factory=list)
+    fallback_fn: HandlerFn | None = None
+    observers: list[Callable[[Context], None]] = field(default_factory=list)
+    _names: set[str] = field(default_factory=set)
+    # The routes that could match a message of a (type, event), in order: built on first use.
+    _candidates: dict[tuple[str, str], list[Route]] = field(default_factory=dict)
+
+    # -- registration -------------------------------------------------------------------------
+    def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
+        route_name = name or f"{fn.__module__}.{fn.__qualname__}"
+        if route_name in self._names:
+            raise RouterError(f"handler {route_name!r} registered twice")
+        pattern = None
+        if kind == "text":
+            try:
+                pattern = re.compile(key, re.S)
+            except re.error as exc:
+                raise RouterError(f"bad pattern for {route_name}: {key!r}: {exc}") from exc
+        elif not key or not re.fullmatch(r"[a-z_]+", key):
+            raise RouterError(f"bad {kind} name for {route_name}: {key!r}")
+        route = Route(route_name, kind, key, fn, priority, len(self.routes), pattern)
+        self._names.add(route_name)
+        self.routes.append(route)
+        # Higher priority first; among equals, the first registered wins.
+        self.routes.sort(key=lambda r: (-r.priority, r.order))
+        self._candidates.clear()
+        return route
+
+    def text(
+        self,
+        pattern: str,
+        *,
+        priority: int = 50,
+        name: str | None = None,
+        usage: str | None = None,
+        summary: str | None = None,
+        roles: Iterable[str] | None = None,
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        """Register for text that fully matches `pattern` (after normalisation); optionally list it
+        in the help menu for the given roles."""
+
+        def deco(fn: HandlerFn) -> HandlerFn:
+            self._add("text", pattern, fn, priority, name)
+            if usage:
+                role_set = frozenset(roles) if roles is not None else None
+                self.menu.append(MenuEntry(usage, summary or "", role_set, len(self.menu)))
+            return fn
+
+        return deco
+
+    def event(self, event: str, *, priority: int = 50, name: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+        def deco(fn: HandlerFn) -> HandlerFn:
+            self._add("event", event, fn, priority, name)
+            return fn
+
+        return deco
+
+    def message(
+        self, msg_type: str, *, priority: int = 50, name: str | None = None
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        def deco(fn: HandlerFn) -> HandlerFn:
+            self._add("message", msg_type, fn, priority, name)
+            return fn
+
+        return deco
+
+    def step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
+        """Register a conversation step; Context.start_conversation(name, …) makes it current."""
+
+        def deco(fn: HandlerFn) -> HandlerFn:
+            if name in self.steps:
+                raise RouterError(f"conversation step {name!r} registered twice")
+            self.steps[name] = fn
+            return fn
+
+        return deco
+
+    def observe(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        """Register a function that sees every message before it is routed (it must not reply)."""
+        self.observers.append(fn)
+        return fn
+
+    def fallback(self, fn: HandlerFn) -> HandlerFn:
+        if self.fallback_fn is not None:
+            raise RouterError("a fallback is already registered")
+        self.fallback_fn = fn
+        return fn
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
+        """The handler for this message, and the text match if any."""
+        kinds = (ctx.msg_type, ctx.event)
+        candidates = self._candidates.get(kinds)
+        if candidates is None:  # text routes for text; event routes of this event; message routes of this type
+            candidates = [r for r in self.routes if (r.kind == "text" and ctx.msg_type == "text")
+                          or (r.kind == "event" and ctx.msg_type == "event" and r.key == ctx.event)
+                          or (r.kind == "message" and r.key == ctx.msg_type)]
+            if len(self._candidates) < 256:  # WeChat's kinds are few; a flood of made-up ones is not kept
+                self._candidates[kinds] = candidates
+        for route in candidates:
+            found = route.matches(ctx)
+            if found:
+                return route.fn, found if isinstance(found, re.Match) else None
+        if ctx.msg_type == "text":
+            return self.fallback_fn, None
+        return None, None
+
+    def menu_for(self, roles: set[str], bound: bool) -> list[MenuEntry]:
+        if not bound:
+            return []
+        return [e for e in self.menu if e.roles is None or e.roles & roles]

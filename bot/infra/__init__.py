@@ -1,0 +1,1 @@
+"""Infrastructure: database, raw fast path, store, clock, WeChat client and token, leases. No rules."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the check-in and projector pages (admin pages later)."""

@@ -1,0 +1,1 @@
+"""Notices: the outbox, delivery channels and consent, quiet hours and holidays."""

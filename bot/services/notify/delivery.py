@@ -1,0 +1,269 @@
+"""Delivering one notice: choose the channel the member can receive, shape the message for it, send.
+
+Channels, in order of preference, by what the member has:
+1. template message on the official account (needs an openid and a template id for the notice's kind;
+   fields at most 20 characters, no line breaks, so values are flattened and cut);
+2. subscribe message (订阅通知) when the member has an unused consent for the kind's template: each
+   accept in a subscribe_msg_popup_event allows one send;
+3. customer-service text inside the 48-hour window since the member's last message (at most
+   CS_WINDOW_MAX in one window; the webhook records the window in the store).
+A channel that refuses this member (not following, consent withdrawn, window closed) is skipped; an
+error that may pass (timeout, HTTP 5xx, system busy, rate limit) makes the whole notice retry later.
+When no channel is left the caller redirects the notice to the branch secretary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from wechatpy.exceptions import WeChatClientException
+
+from bot.infra.db import Database
+from bot.infra.store import Batch, Store, StoreUnavailable
+from bot.models import Member, RoleGrant, SubscribeConsent
+
+log = logging.getLogger("zhibu.notify")
+
+TEMPLATE_FIELD_LIMIT = 20
+# Errors that may pass if we try again later; every other WeChat error refuses this channel only.
+TRANSIENT_ERRCODES = {None, -1, 45009, 45011, 45047}
+SENT, RETRY, NO_CHANNEL = "sent", "retry", "no_channel"
+
+
+@dataclass
+class Notice:
+    """What the dispatcher hands over: a snapshot of the row and its recipient (no session needed)."""
+
+    id: int
+    kind: str
+    text: str
+    payload: dict[str, Any]
+    openid: str | None
+    member_name: str = ""
+
+
+@dataclass
+class Outcome:
+    status: str  # sent | retry | no_channel
+    channel: str | None = None
+    msgid: str | None = None
+    error: str = ""
+    refused: list[str] = field(default_factory=list)
+
+
+class Transient(Exception):
+    """A send failed in a way that may pass: retry the notice later."""
+
+
+# -- shaping ---------------------------------------------------------------------------------------
+def flatten(value: Any, limit: int = TEMPLATE_FIELD_LIMIT) -> str:
+    """One line, at most `limit` characters, cut with an ellipsis (template message rules)."""
+    text = re.sub(r"\s+", " ", str(value or "")).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def template_data(notice: Notice) -> dict[str, dict[str, str]]:
+    """The template's fields: the notice's own (payload['fields']), or its text split into two."""
+    fields = notice.payload.get("fields")
+    if not isinstance(fields, Mapping) or not fields:
+        lines = [ln for ln in notice.text.splitlines() if ln.strip()] or [notice.text]
+        fields = {"thing1": lines[0], "thing2": " ".join(lines[1:]) if len(lines) > 1 else ""}
+        fields = {k: v for k, v in fields.items() if v}
+    return {str(name): {"value": flatten(value)} for name, value in fields.items()}
+
+
+# -- the 48-hour window ----------------------------------------------------------------------------
+def _window_key(openid: str) -> str:
+    return f"cswin:{openid}"
+
+
+def record_interaction(batch: Batch, openid: str, now: datetime, settings: Mapping[str, Any]) -> None:
+    """The member wrote to us: customer-service messages are allowed for CS_WINDOW_HOURS from now.
+    Added to `batch`, which the caller sends to the store (the webhook sends it with the reply)."""
+    hours = int(settings.get("CS_WINDOW_HOURS", 48))
+    batch.set(_window_key(openid), str(int(now.timestamp())), ex=hours * 3600 + 3600)
+
+
+def window_open(store: Store, openid: str, now: datetime, settings: Mapping[str, Any]) -> int | None:
+    """The window's start (epoch seconds) if a customer-service message may be sent now, else None."""
+    raw = store.get(_window_key(openid))
+    if raw is None:
+        return None
+    start = int(raw)
+    hours = int(settings.get("CS_WINDOW_HOURS", 48))
+    return start if now.timestamp() - start < hours * 3600 else None
+
+
+# -- consent ---------------------------------------------------------------------------------------
+def add_consent(session: Session, openid: str, template_id: str, status: str, now: datetime, *,
+                grant: bool) -> None:
+    """Record an accept (one more send allowed when `grant`) or a reject (no sends left)."""
+    row = session.scalars(select(SubscribeConsent).where(SubscribeConsent.openid == openid,
+                                                         SubscribeConsent.template_id == template_id)).first()
+    if row is None:
+        row = SubscribeConsent(openid=openid, template_id=template_id, status=status, remaining=0, updated_at=now)
+        session.add(row)
+    row.status = status
+    row.updated_at = now
+    if status != "accept":
+        row.remaining = 0
+    elif grant:
+        row.remaining = (row.remaining or 0) + 1
+    session.flush()
+
+
+def _take_consent(db: Database, openid: str, template_id: str, now: datetime) -> bool:
+    with db.transaction() as s:
+        result = s.execute(
+            update(SubscribeConsent)
+            .where(SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id,
+                   SubscribeConsent.status == "accept", SubscribeConsent.remaining > 0)
+            .values(remaining=SubscribeConsent.remaining - 1, updated_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _give_back_consent(db: Database, openid: str, template_id: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(SubscribeConsent)
+                  .where(SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id)
+                  .values(remaining=SubscribeConsent.remaining + 1))
+
+
+# -- sending ---------------------------------------------------------------------------------------
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a client call; transient failures raise Transient, refusals WeChatClientException."""
+    try:
+        return fn(*args, **kwargs)
+    except WeChatClientException as exc:
+        if exc.errcode is None and exc.response is not None:  # an HTTP error, not a WeChat errcode
+            raise Transient(f"WeChat HTTP {exc.response.status_code}") from exc
+        if exc.errcode in TRANSIENT_ERRCODES:
+            raise Transient(f"WeChat {exc.errcode}: {exc.errmsg}") from exc
+        raise
+    except requests.RequestException as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+
+
+def deliver(db: Database, store: Store, client: Any, notice: Notice, now: datetime,
+            settings: Mapping[str, Any]) -> Outcome:
+    """Send `notice` by the first channel that takes it."""
+    refused: list[str] = []
+    if not notice.openid:
+        return Outcome(NO_CHANNEL, error="未绑定微信", refused=refused)
+    openid = notice.openid
+    try:
+        templates = dict(settings.get("TEMPLATE_IDS") or {})
+        template_id = templates.get(notice.kind, templates.get("*"))
+        if template_id:
+            try:
+                res = _call(client.message.send_template, openid, template_id, template_data(notice))
+                return Outcome(SENT, "template", msgid=str(res.get("msgid") or "") or None, refused=refused)
+            except WeChatClientException as exc:
+                refused.append(f"template {exc.errcode}")
+        sub_id = dict(settings.get("SUBSCRIBE_TEMPLATE_IDS") or {}).get(notice.kind)
+        if sub_id and _take_consent(db, openid, sub_id, now):
+            body = {"touser": openid, "template_id": sub_id, "data": template_data(notice)}
+            try:
+                res = _call(client.post, str(settings.get("SUBSCRIBE_SEND_PATH", "message/subscribe/bizsend")),
+                            data=body)
+                return Outcome(SENT, "subscribe", msgid=str(res.get("msgid") or "") or None, refused=refused)
+            except Transient:
+                _give_back_consent(db, openid, sub_id)
+                raise
+            except WeChatClientException as exc:
+                refused.append(f"subscribe {exc.errcode}")
+        try:
+            start = window_open(store, openid, now, settings)
+            if start is not None:
+                count = store.incr(f"cscount:{openid}:{start}", ex=int(settings.get("CS_WINDOW_HOURS", 48)) * 3600)
+                if count <= int(settings.get("CS_WINDOW_MAX", 5)):
+                    try:
+                        _call(client.message.send_text, openid, notice.text)
+                        return Outcome(SENT, "custom", refused=refused)
+                    except WeChatClientException as exc:
+                        refused.append(f"custom {exc.errcode}")
+                else:
+                    refused.append("custom quota")
+        except StoreUnavailable:
+            refused.append("custom window unknown")
+    except Transient as exc:
+        return Outcome(RETRY, error=str(exc), refused=refused)
+    return Outcome(NO_CHANNEL, error="无可用通道：" + ", ".join(refused or ["none"]), refused=refused)
+
+
+def secretary_for(session: Session, member_id: int | None) -> Member | None:
+    """The secretary of the member's branch, if the branch has one other than the member."""
+    if member_id is None:
+        return None
+    member = session.get(Member, member_id)
+    if member is None or member.branch_id is None:
+        return None
+    return session.scalars(
+        select(Member).join(RoleGrant, RoleGrant.member_id == Member.id)
+        .where(RoleGrant.role == "secretary", RoleGrant.scope_type == "branch",
+               RoleGrant.scope_id == member.branch_id, Member.active.is_(True), Member.id != member.id)
+        .order_by(Member.id)
+    ).first()
+
+
+def backoff(attempt: int, settings: Mapping[str, Any]) -> timedelta:
+    """How long to wait after the `attempt`-th failed try (1-based); the last step repeats."""
+    steps = list(settings.get("SEND_BACKOFF") or [60])
+    return timedelta(seconds=int(steps[min(max(attempt, 1), len(steps)) - 1]))
+
+
+# -- events that report on sends ---------------------------------------------------------------------
+TEMPLATE_FINAL = {"success": ("delivered", None), "failed:user block": ("failed", "用户拒收消息"),
+                  "failed: system failed": ("failed", "微信系统发送失败")}
+
+
+def template_job_finished(session: Session, openid: str, msgid: str, status: str) -> bool:
+    """TEMPLATESENDJOBFINISH: the template message's final status. Returns whether a row matched."""
+    from bot.models import Notification
+
+    final, error = TEMPLATE_FINAL.get(status, ("failed", f"微信返回：{status}"[:200]))
+    row = session.scalars(
+        select(Notification).join(Member, Member.id == Notification.recipient_id)
+        .where(Notification.wechat_msgid == msgid, Member.openid == openid, Notification.channel == "template")
+    ).first()
+    if row is None:
+        log.info("TEMPLATESENDJOBFINISH for unknown msgid %s", msgid)
+        return False
+    row.status = final
+    row.last_error = error
+    return True
+
+
+def _items(raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, dict):
+        inner = raw.get("List", raw)
+        raw = inner
+    if isinstance(raw, dict):
+        return [raw]
+    return [i for i in (raw or []) if isinstance(i, dict)]
+
+
+def subscribe_event(session: Session, openid: str, event: str, body: Any, now: datetime) -> int:
+    """subscribe_msg_popup_event (each accept allows one send), subscribe_msg_change_event (the
+    member changed the setting), subscribe_msg_sent_event (a send was refused). Returns items seen."""
+    items = _items(body)
+    for item in items:
+        template_id = str(item.get("TemplateId") or "")
+        if not template_id:
+            continue
+        if event == "subscribe_msg_sent_event":
+            if str(item.get("ErrorCode") or "0") != "0":
+                add_consent(session, openid, template_id, "reject", now, grant=False)
+            continue
+        status = "accept" if str(item.get("SubscribeStatusString") or "").lower() == "accept" else "reject"
+        add_consent(session, openid, template_id, status, now, grant=event == "subscribe_msg_popup_event")
+    return len(items)

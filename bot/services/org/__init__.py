@@ -1,0 +1,1 @@
+"""Organization: committees, branches, social organizations, members, binding, roster, 流动党员."""

@@ -1,0 +1,179 @@
+"""Binding a WeChat openid to a member: 6-digit invitation codes a secretary issues, and `绑定 123456`.
+
+Codes live in the database (a partial unique index keeps at most one live code per value); the count
+of wrong tries per openid lives in the store, which is a guard, not a record. If the store is down,
+binding is refused for now rather than left without its brute-force guard.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.chat import texts as M
+from bot.infra.store import Store, StoreUnavailable
+from bot.models import BindCode, Member
+from bot.services.authz import Action, require
+from bot.services.errors import Conflict, Invalid, TryLater
+from bot.services.org.structure import mask_phone, members_for
+
+log = logging.getLogger("zhibu.binding")
+
+CODE_RE = re.compile(r"\d{6}")
+
+
+@dataclass(frozen=True)
+class BindPolicy:
+    code_ttl: timedelta = timedelta(hours=72)
+    max_failures: int = 5
+    failure_window: int = 600  # seconds in which max_failures wrong tries lock binding
+    lock_seconds: int = 3600
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> BindPolicy:
+        return cls(
+            code_ttl=timedelta(hours=int(cfg["BIND_CODE_TTL_HOURS"])),
+            max_failures=int(cfg["BIND_MAX_FAILURES"]),
+            failure_window=int(cfg["BIND_FAILURE_WINDOW"]),
+            lock_seconds=int(cfg["BIND_LOCK_SECONDS"]),
+        )
+
+
+# -- issuing -------------------------------------------------------------------------------------
+def find_invitee(session: Session, actor: Member, query: str) -> Member:
+    """The member `actor` means by a name or a member id, among those actor may invite."""
+    mine = members_for(session, actor, query, Action.INVITE_MEMBER, active_only=True)
+    if len(mine) > 1:
+        from bot.models import Branch
+
+        lines = []
+        for m in mine:
+            branch = session.get(Branch, m.branch_id) if m.branch_id else None
+            lines.append(M.INVITE_CHOICE_LINE.format(id=m.id, name=m.name, branch=branch.name if branch else "—",
+                                                     phone=mask_phone(m.phone)))
+        raise Conflict(M.INVITE_AMBIGUOUS.format(name=query.strip(), choices="\n".join(lines)))
+    return mine[0]
+
+
+def issue_code(session: Session, *, actor: Member, member: Member, now: datetime,
+               policy: BindPolicy = BindPolicy()) -> BindCode:
+    """A fresh 6-digit code for `member`; earlier live codes for them stop working."""
+    require(session, actor, Action.INVITE_MEMBER, member)
+    if not member.active:
+        raise Invalid(M.MEMBER_INACTIVE.format(name=member.name))
+    for old in session.scalars(select(BindCode).where(BindCode.member_id == member.id, BindCode.used_at.is_(None),
+                                                      BindCode.revoked_at.is_(None))):
+        old.revoked_at = now
+    session.flush()
+    for _ in range(50):
+        value = f"{secrets.randbelow(10**6):06d}"
+        clash = session.scalars(select(BindCode).where(BindCode.code == value, BindCode.used_at.is_(None),
+                                                       BindCode.revoked_at.is_(None))).first()
+        if clash is not None:
+            if clash.expires_at > now:
+                continue
+            clash.revoked_at = now  # an expired code gives its value back
+        code = BindCode(code=value, member_id=member.id, issued_by_id=actor.id, expires_at=now + policy.code_ttl,
+                        created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(code)
+        except IntegrityError:  # another issuer took the same value at the same moment
+            continue
+        log.info("bind code issued: member=%s by=%s expires=%s", member.id, actor.id, code.expires_at.isoformat())
+        return code
+    raise TryLater(M.TRY_LATER)
+
+
+# -- binding -------------------------------------------------------------------------------------
+def _fail_key(openid: str) -> str:
+    return f"bind:fail:{openid}"
+
+
+def _lock_key(openid: str) -> str:
+    return f"bind:lock:{openid}"
+
+
+def locked_for(store: Store, openid: str) -> int:
+    """Seconds binding stays locked for this openid (0: not locked)."""
+    if store.get(_lock_key(openid)) is None:
+        return 0
+    return max(store.ttl(_lock_key(openid)), 1)
+
+
+def _record_failure(store: Store, openid: str, policy: BindPolicy, reason: str) -> str:
+    """Count a wrong try; returns the sentence to add (tries left, or the lock)."""
+    count = store.incr(_fail_key(openid), ex=policy.failure_window)
+    log.warning("bind failed: openid=%s reason=%s try=%s", openid, reason, count)
+    if count >= policy.max_failures:
+        store.set(_lock_key(openid), "1", ex=policy.lock_seconds)
+        store.delete(_fail_key(openid))
+        log.warning("bind locked: openid=%s for %ss", openid, policy.lock_seconds)
+        return M.BIND_LOCKED_NOW.format(n=policy.max_failures, minutes=policy.lock_seconds // 60)
+    return M.BIND_TRIES_LEFT.format(n=policy.max_failures - count)
+
+
+def bind(session: Session, store: Store, *, openid: str, code: str, now: datetime,
+         policy: BindPolicy = BindPolicy()) -> Member:
+    """Bind `openid` to the member the code was issued for; refusals say why."""
+    code = code.strip()
+    if not CODE_RE.fullmatch(code):
+        raise Invalid(M.BIND_FORMAT)
+    try:
+        wait = locked_for(store, openid)
+        if wait:
+            raise TryLater(M.BIND_LOCKED.format(minutes=(wait + 59) // 60))
+        return _bind(session, store, openid, code, now, policy)
+    except StoreUnavailable as exc:
+        log.warning("store unavailable: binding refused for %s", openid)
+        raise TryLater(M.BIND_UNAVAILABLE) from exc
+
+
+def _bind(session: Session, store: Store, openid: str, code: str, now: datetime, policy: BindPolicy) -> Member:
+    rows = list(session.scalars(select(BindCode).where(BindCode.code == code).order_by(BindCode.id.desc())))
+    live = next((r for r in rows if r.used_at is None and r.revoked_at is None), None)
+    if live is None or live.expires_at <= now:
+        if live is not None:
+            reason, message = "expired", M.BIND_EXPIRED
+        elif rows and rows[0].used_at is not None:
+            reason, message = "used", M.BIND_USED
+        elif rows:
+            reason, message = "revoked", M.BIND_REVOKED
+        else:
+            reason, message = "wrong", M.BIND_WRONG
+        raise Invalid(message + _record_failure(store, openid, policy, reason))
+
+    member = session.get(Member, live.member_id)
+    if member is None or not member.active:
+        raise Invalid(M.BIND_REVOKED)
+    holder = session.scalars(select(Member).where(Member.openid == openid)).first()
+    if holder is not None and holder.id != member.id:
+        raise Conflict(M.BIND_OPENID_TAKEN.format(name=holder.name))
+    # Claim the code with a guarded UPDATE: of two people racing with one code, exactly one wins.
+    claimed = session.execute(
+        update(BindCode)
+        .where(BindCode.id == live.id, BindCode.used_at.is_(None), BindCode.revoked_at.is_(None))
+        .values(used_at=now, used_by_openid=openid)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise Invalid(M.BIND_USED)
+    if member.openid != openid:
+        if member.openid:
+            log.info("member %s rebinds from another openid", member.id)
+        member.openid = openid
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(M.BIND_RACE) from exc
+    store.delete(_fail_key(openid))
+    log.info("bound: member=%s openid=%s", member.id, openid)
+    return member

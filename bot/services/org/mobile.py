@@ -1,0 +1,112 @@
+"""流动党员: registering a member of another branch with a host branch (一方隶属、多重管理).
+
+A registered member stays in their own branch (registration moves nobody and changes no count of the home
+branch); with the host branch they may check in to its meetings other than 支委会 and 党小组会
+(checkin.OWN_MEMBERS_ONLY), are reminded of those meetings, and the host's secretary may read their
+record. The host's secretary finds the member by mobile number, the one identity that crosses branches
+(the roster's rule), and sees the name, the home branch and a masked number back, nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chat import texts as M
+from bot.infra.db import insert_for
+from bot.models import Branch, Member, MobileRegistration
+from bot.services import authz
+from bot.services.authz import Action
+from bot.services.errors import Conflict, Invalid, NotFound
+from bot.services.notify import delivery as notify
+from bot.services.notify.outbox import enqueue
+from bot.services.org.structure import mask_phone
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def normalize_phone(text: str) -> str:
+    """A mainland mobile number from what a secretary typed (spaces, dashes, +86 allowed), or Invalid."""
+    digits = re.sub(r"[\s\-()（）]", "", text or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not _MOBILE.fullmatch(digits):
+        raise Invalid(M.MOB_PHONE_FORMAT)
+    return digits
+
+
+@dataclass(frozen=True)
+class Registration:
+    member: Member
+    home: str  # the member's own branch, by name
+    created: bool  # False: they were registered with this branch already
+
+
+def _home_name(session: Session, member: Member) -> str:
+    home = session.get(Branch, member.branch_id) if member.branch_id else None
+    return home.name if home else "未编入支部"
+
+
+def _by_phone(session: Session, phone: str) -> Member:
+    member = session.scalar(select(Member).where(Member.phone == normalize_phone(phone)))
+    if member is None:
+        raise NotFound(M.MOB_NOBODY.format(phone=mask_phone(normalize_phone(phone))))
+    return member
+
+
+def register(session: Session, *, actor: Member | None, host: Branch, phone: str, now: datetime) -> Registration:
+    """Register the member with this mobile number with `host`; repeating it changes nothing."""
+    authz.require(session, actor, Action.REGISTER_MOBILE, host)
+    member = _by_phone(session, phone)
+    if not member.active:
+        raise Invalid(M.MOB_INACTIVE.format(name=member.name))
+    if member.branch_id == host.id:
+        raise Conflict(M.MOB_OWN_MEMBER.format(name=member.name, branch=host.name))
+    home = _home_name(session, member)
+    # One statement: the unique (member, host) pair decides, so a repeat or a concurrent registration adds nothing.
+    added = session.execute(
+        insert_for(session)(MobileRegistration)
+        .values(member_id=member.id, host_branch_id=host.id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["member_id", "host_branch_id"])
+        .returning(MobileRegistration.id)).scalar()
+    if added is not None:  # the member and their own branch's secretary are told (一方隶属: the home branch knows)
+        fields = {"thing1": M.MOB_NOTICE_TITLE, "thing2": f"{member.name} {host.name}"}
+        enqueue(session, kind="mobile_registered", recipient_id=member.id, due_at=now,
+                text=M.MOB_NOTICE.format(name=member.name, host=host.name),
+                subject_type="mobile_registration", subject_id=int(added), slot="member",
+                payload={"fields": fields, "host_branch_id": host.id})
+        home_secretary = notify.secretary_for(session, member.id)
+        if home_secretary is not None:
+            enqueue(session, kind="mobile_registered", recipient_id=home_secretary.id, due_at=now,
+                    text=M.MOB_NOTICE_HOME.format(name=member.name, host=host.name),
+                    subject_type="mobile_registration", subject_id=int(added), slot="home_secretary",
+                    payload={"fields": fields, "host_branch_id": host.id})
+    return Registration(member, home, added is not None)
+
+
+def unregister(session: Session, *, actor: Member | None, host: Branch, phone: str) -> Member:
+    """End the member's registration with `host` (their own branch is untouched)."""
+    authz.require(session, actor, Action.REGISTER_MOBILE, host)
+    member = _by_phone(session, phone)
+    registration = session.scalar(select(MobileRegistration).where(
+        MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == host.id))
+    if registration is None:
+        raise NotFound(M.MOB_NOT_REGISTERED.format(name=member.name, branch=host.name))
+    session.delete(registration)
+    session.flush()
+    return member
+
+
+def registered_with(session: Session, *, actor: Member | None, host: Branch) -> list[tuple[Member, str]]:
+    """The members registered with `host`, each with their own branch's name, by name."""
+    authz.require(session, actor, Action.VIEW_BRANCH, host)
+    members = session.scalars(
+        select(Member).join(MobileRegistration, MobileRegistration.member_id == Member.id)
+        .where(MobileRegistration.host_branch_id == host.id).order_by(Member.name, Member.id))
+    return [(m, _home_name(session, m)) for m in members]
