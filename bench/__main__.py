@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot import create_app
-from bot.cli import upgrade
+from bot.infra.schema import upgrade
 from bot.devtools.synthetic import CitySize, SeedResult, seed_city
 
 from . import inprocess, scale, webhook
@@ -73,12 +73,11 @@ def run_backend(report: Report, backend: str, sizes: dict[str, object]) -> None:
             conn.execute(text("ANALYZE"))
 
         env = {"DATABASE_URL": url, **({"REDIS_URL": redis_url, "REDIS_PREFIX": "bench:"} if redis_url else {})}
-        checkin_ready = scale.available("bot.services.meetings.checkin")
         burst_size = sizes["burst"]
         assert isinstance(burst_size, CitySize)
         webhook.run(report, backend, env, engine, help_city=cities["city"], checkin_city=cities["checkin"],
                     burst_city=cities["burst"], seconds=float(sizes["seconds"]),  # type: ignore[arg-type]
-                    burst_members=burst_size.members, checkin_ready=checkin_ready)
+                    burst_members=burst_size.members)
 
         app = create_app({"APP_MODE": "test", "SECRET_KEY": "bench", "WECHAT_TOKEN": TOKEN, "DATABASE_URL": url,
                           "REDIS_URL": redis_url, "REDIS_PREFIX": "bench:", "WECHAT_API_BASE": "http://127.0.0.1:9/"})

@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from bot.devtools.synthetic import SeedResult
-from bot.infra.db import RawStatement
+from bot.infra.fastpath import RawStatement
 from bot.infra.store import Store
 
 from . import floor_app

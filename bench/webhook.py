@@ -113,8 +113,7 @@ def _rounds(ratios: list[float], cpu_ratio: float | None) -> str:
 
 
 def run(report: Report, backend: str, env: dict[str, str], engine: Engine, *, help_city: SeedResult,
-        checkin_city: SeedResult, burst_city: SeedResult, seconds: float, burst_members: int,
-        checkin_ready: bool) -> None:
+        checkin_city: SeedResult, burst_city: SeedResult, seconds: float, burst_members: int) -> None:
     n_help = 1000
     per_round = max(seconds / ROUNDS * 2, 1.0)
     text_args = ("text", help_city.openid_prefix, help_city.first_member_id, n_help)
@@ -134,12 +133,6 @@ def run(report: Report, backend: str, env: dict[str, str], engine: Engine, *, he
         if status != 200 or "您好" not in reply:
             report.note(f"{backend}: 帮助 answered {status} {reply[:80]!r}, not the member's help menu")
 
-        if not checkin_ready:
-            report.add(Figure(SECTION, backend, "(c) check-in (SCAN)", "—", verdict="skipped",
-                              note="bot.services.checkin has not landed (issue 4)"))
-            report.add(Figure(BURST, backend, "1,000 scans × 3", "—", verdict="skipped",
-                              note="bot.services.checkin has not landed (issue 4)"))
-            return
         scenes = checkin_city.live_scenes
         floor_scan, app_scan, ratio, ratios, cpu_ratio = _alternate(floor_base, base, per_round, scan_args)
         rounds = _rounds(ratios, cpu_ratio)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.chat import texts as M
+from bot import texts as M
 
 DEFAULT_TZ = "Asia/Shanghai"
 

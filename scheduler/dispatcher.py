@@ -7,6 +7,10 @@ so two dispatchers never claim the same row. Each row is then sent and its resul
 transaction, only if the lease is still ours. A dispatcher that dies mid-batch leaves its rows
 `sending`; once the lease runs out another claims them. The one row that was on the wire when it
 died may then be sent twice: that is the bound, and the reason exactly-once cannot be promised.
+
+A row holds its kind and facts; the dispatcher words it when it sends (bot.texts.notices.render) and
+writes the words into the row once its fate is known, so the record holds what was sent. Rows written
+with their words already (before notices were rendered at send) keep them.
 """
 
 from __future__ import annotations
@@ -14,37 +18,44 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
 
-from bot.chat import texts as M
 from bot.infra.db import Database
 from bot.infra.store import Store
+from bot.infra.wechat import SUBSCRIBE_SEND_PATH, WeChatSender, ZhibuWeChatClient, make_client
 from bot.models import Member, Notification
 from bot.services.notify import delivery as notify
 from bot.services.notify.outbox import enqueue
 from bot.services.notify.timing import is_allowed
+from bot.texts.notices import NoticeText, render
 
 log = logging.getLogger("zhibu.dispatcher")
 
 
-def _parts(app_or_db: Flask | Database, store: Store | None, client: Any,
-           settings: Mapping[str, Any] | None) -> tuple[Database, Store, Any, Mapping[str, Any]]:
+def sender_for(client: ZhibuWeChatClient, settings: Mapping[str, Any]) -> notify.NoticeSender:
+    """The notify service's sender over the WeChat API client, raising the service's own errors."""
+    return WeChatSender(client, transient=notify.Transient, refused=notify.Refused,
+                        subscribe_path=str(settings.get("SUBSCRIBE_SEND_PATH") or SUBSCRIBE_SEND_PATH))
+
+
+def _parts(app_or_db: Flask | Database, store: Store | None, sender: notify.NoticeSender | None,
+           settings: Mapping[str, Any] | None) -> tuple[Database, Store, notify.NoticeSender, Mapping[str, Any]]:
     if isinstance(app_or_db, Flask):
         app = app_or_db
-        if client is None:
-            from bot.infra.wechat import make_client
-
+        cfg = settings if settings is not None else app.config
+        if sender is None:
             client = app.extensions.get("wechat_client") or make_client(app.config, app.extensions["store"])
             app.extensions["wechat_client"] = client
-        return (app.extensions["db"], store or app.extensions["store"], client,
-                settings if settings is not None else app.config)
-    if store is None or client is None or settings is None:
-        raise TypeError("dispatch_due(db, …) needs store=, client= and settings=")
-    return app_or_db, store, client, settings
+            sender = sender_for(client, cfg)
+        return app.extensions["db"], store or app.extensions["store"], sender, cfg
+    if store is None or sender is None or settings is None:
+        raise TypeError("dispatch_due(db, …) needs store=, sender= and settings=")
+    return app_or_db, store, sender, settings
 
 
 def claim(db: Database, now: datetime, settings: Mapping[str, Any], limit: int) -> list[tuple[int, datetime]]:
@@ -67,26 +78,37 @@ def claim(db: Database, now: datetime, settings: Mapping[str, Any], limit: int) 
 
 
 def dispatch_due(app_or_db: Flask | Database, now: datetime, settings: Mapping[str, Any] | None = None,
-                 limit: int | None = None, *, store: Store | None = None, client: Any = None) -> dict[str, int]:
+                 limit: int | None = None, *, store: Store | None = None,
+                 sender: notify.NoticeSender | None = None) -> dict[str, int]:
     """Claim, send and record one batch; returns counts by result (sent, retry, failed, redirected,
     undeliverable, lost_lease) and `claimed`."""
-    db, store, client, cfg = _parts(app_or_db, store, client, settings)
+    db, store, sender, cfg = _parts(app_or_db, store, sender, settings)
     batch = claim(db, now, cfg, int(limit or cfg["DISPATCH_BATCH"]))
     counts: Counter[str] = Counter(claimed=len(batch))
     for nid, lease_until in batch:
-        counts[_process(db, store, client, nid, lease_until, now, cfg)] += 1
+        counts[_process(db, store, sender, nid, lease_until, now, cfg)] += 1
     return dict(counts)
 
 
-def _process(db: Database, store: Store, client: Any, nid: int, lease_until: datetime, now: datetime,
-             settings: Mapping[str, Any]) -> str:
+def words(kind: str, text: str, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> NoticeText:
+    """What a row says: its own words if it was written with them (their template fields, if any, in
+    payload["fields"]), else its kind's wording of its facts."""
+    if text:
+        fields = payload.get("fields")
+        return NoticeText(text, dict(fields) if isinstance(fields, Mapping) else {})
+    return render(kind, payload, settings)
+
+
+def _process(db: Database, store: Store, sender: notify.NoticeSender, nid: int, lease_until: datetime,
+             now: datetime, settings: Mapping[str, Any]) -> str:
     with db.Session() as s:
         row = s.get(Notification, nid)
         if row is None:
             return "lost_lease"
         member = s.get(Member, row.recipient_id) if row.recipient_id else None
         attempts = row.attempts
-        notice = notify.Notice(id=row.id, kind=row.kind, text=row.text, payload=dict(row.payload or {}),
+        kind, text, payload = row.kind, row.text, dict(row.payload or {})
+        notice = notify.Notice(id=row.id, kind=kind, text=text, fields={},
                                openid=member.openid if member is not None and member.active else None,
                                member_name=member.name if member is not None else "")
     max_attempts = int(settings["MAX_SEND_ATTEMPTS"])
@@ -94,8 +116,10 @@ def _process(db: Database, store: Store, client: Any, nid: int, lease_until: dat
         outcome = notify.Outcome(notify.RETRY, error="gave up: claimed repeatedly without a result")
     else:
         try:
-            outcome = notify.deliver(db, store, client, notice, now, settings)
-        except Exception as exc:  # a bug or an unexpected client error must not stall the batch
+            said = words(kind, text, payload, settings)
+            notice = replace(notice, text=said.text, fields=said.fields)
+            outcome = notify.deliver(db, store, sender, notice, now, settings)
+        except Exception as exc:  # a bug, an unworded kind or an unexpected client error must not stall the batch
             log.exception("notice %s: send failed unexpectedly", nid)
             outcome = notify.Outcome(notify.RETRY, error=f"{type(exc).__name__}: {exc}")
     return _record(db, nid, lease_until, attempts, outcome, notice, now, settings)
@@ -105,14 +129,16 @@ def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcom
             notice: notify.Notice, now: datetime, settings: Mapping[str, Any]) -> str:
     n = Notification
     ours = and_(n.id == nid, n.status == "sending", n.lease_until == lease_until)
+    # The words go into the row once its fate is settled (a retry renders again from the facts).
+    said: dict[str, Any] = {"text": notice.text} if notice.text else {}
     with db.transaction() as s:
         if outcome.status == notify.SENT:
             values: dict[str, Any] = dict(status="sent", channel=outcome.channel, wechat_msgid=outcome.msgid,
-                                          sent_at=now, lease_until=None, last_error=None)
+                                          sent_at=now, lease_until=None, last_error=None, **said)
             result = "sent"
         elif outcome.status == notify.RETRY:
             if attempts >= int(settings["MAX_SEND_ATTEMPTS"]):
-                values = dict(status="failed", lease_until=None, last_error=outcome.error[:1000])
+                values = dict(status="failed", lease_until=None, last_error=outcome.error[:1000], **said)
                 result = "failed"
                 log.warning("notice %s failed after %s attempts: %s", nid, attempts, outcome.error)
             else:
@@ -124,10 +150,11 @@ def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcom
             secretary = (notify.secretary_for(s, row.recipient_id)
                          if row is not None and row.kind != "fallback" else None)
             if row is not None and secretary is not None:
-                values = dict(status="redirected", channel="fallback", lease_until=None, last_error=outcome.error)
+                values = dict(status="redirected", channel="fallback", lease_until=None, last_error=outcome.error,
+                              **said)
                 result = "redirected"
             else:
-                values = dict(status="undeliverable", lease_until=None, last_error=outcome.error)
+                values = dict(status="undeliverable", lease_until=None, last_error=outcome.error, **said)
                 result = "undeliverable"
         done = s.execute(update(n).where(ours).values(**values))
         if not getattr(done, "rowcount", 0):
@@ -136,7 +163,6 @@ def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcom
         if result == "redirected":
             assert row is not None and secretary is not None
             enqueue(s, kind="fallback", recipient_id=secretary.id, subject_type="notification", subject_id=nid,
-                    due_at=now, urgent=row.urgent, text=M.FALLBACK.format(name=notice.member_name, text=row.text),
-                    payload={"fields": {"thing1": M.FALLBACK_TITLE, "thing2": notice.member_name,
-                                        "thing3": row.text}, "original_id": nid})
+                    due_at=now, urgent=row.urgent,
+                    params={"name": notice.member_name, "text": notice.text, "original_id": nid})
     return result

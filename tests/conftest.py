@@ -21,10 +21,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot import create_app
-from bot.cli import upgrade
 from bot.config import normalize_db_url
 from bot.devtools.fake_wechat import FakeWeChat, Served
 from bot.infra.clock import FrozenClock
+from bot.infra.schema import upgrade
 from bot.models import Base
 from tests import wxxml
 

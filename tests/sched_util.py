@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.infra.clock import FrozenClock
-from bot.models import Member, Notification
+from bot.models import Committee, Member, Notification
+from bot.services.notify.outbox import notice_key
 from scheduler import run_once
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -48,23 +47,29 @@ def step(app: Flask, clock: FrozenClock, at: datetime) -> list[Sent]:
                 for n, name in rows]
 
 
+def worded_notice(db: Any, *, kind: str, recipient_id: int | None, text: str, due_at: datetime,
+                  subject_type: str = "", subject_id: int | None = None, slot: str = "", urgent: bool = False,
+                  fields: dict[str, str] | None = None) -> Notification:
+    """A pending notice written with its words (and template fields), as every row was before notices were
+    rendered at send; the dispatcher sends such rows as they are. For tests that send arbitrary words."""
+    row = Notification(key=notice_key(kind, recipient_id, subject_type, subject_id, slot), kind=kind,
+                       recipient_id=recipient_id, subject_type=subject_type, subject_id=subject_id, slot=slot,
+                       text=text, payload={"fields": fields} if fields else {}, urgent=urgent, due_at=due_at,
+                       status="pending", attempts=0)
+    db.add(row)
+    db.flush()
+    return row
+
+
 def stub_compliance(monkeypatch: Any, fn: Any) -> None:
-    """Replace bot.services.meetings.compliance with a module whose subtree_compliance is `fn` (the contract);
-    all_compliance (every branch, what the sweep reads) answers through it for every root committee."""
-    module = types.ModuleType("bot.services.meetings.compliance")
-    module.subtree_compliance = fn  # type: ignore[attr-defined]
+    """Answer bot.services.meetings.compliance's subtree_compliance with `fn` (the contract); all_compliance
+    (every branch, what the compliance reminders read) answers through it for every root committee."""
+    from bot.services.meetings import compliance
 
     def all_compliance(session: Any, now: Any, settings: Any) -> list[Any]:
-        from sqlalchemy import select
-
-        from bot.models import Committee
-
         roots = session.scalars(select(Committee.id).where(Committee.parent_id.is_(None))).all()
         return [r for cid in roots for r in fn(session, cid, now, settings)]
 
-    module.all_compliance = all_compliance  # type: ignore[attr-defined]
-    module.branch_compliance = lambda *a, **k: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.services.meetings.compliance", module)
-    import bot.services.meetings
-
-    monkeypatch.setattr(bot.services.meetings, "compliance", module)
+    monkeypatch.setattr(compliance, "subtree_compliance", fn)
+    monkeypatch.setattr(compliance, "all_compliance", all_compliance)
+    monkeypatch.setattr(compliance, "branch_compliance", lambda *a, **k: None)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot import texts
 from bot.models import Branch, Committee, Member, SocialOrg
 from bot.services.authz import Action, can, require
 from bot.services.errors import PermissionDenied
@@ -77,7 +78,7 @@ def test_matrix(db: Any, world: World, actor: str, action: Action) -> None:
     if not allowed:
         with pytest.raises(PermissionDenied) as exc:
             require(db, world.actors[actor], action, _target(world, action))
-        assert exc.value.message.startswith("你没有权限")
+        assert texts.refusal(exc.value, {}).startswith("你没有权限")
 
 
 def test_everyone_reads_their_own_record(db: Any, world: World) -> None:

@@ -46,7 +46,7 @@ def invite(chat: Any, who: str = "张三", sender: str = "o_sec") -> str:
 
 def member_by_id(app: Any, member_id: int) -> Member:
     with app.extensions["db"].Session() as s:
-        m = s.get(Member, member_id)
+        m: Member | None = s.get(Member, member_id)
         assert m is not None
         return m
 
@@ -238,7 +238,7 @@ def test_issue_skips_live_values_and_reuses_expired_ones(db: Any, branch: Any, s
     now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     li = f.member(db, branch.id, name="李四", openid=None)
     draws = iter([111111, 111111, 222222, 111111])
-    monkeypatch.setattr(binding.secrets, "randbelow", lambda _n: next(draws))
+    monkeypatch.setattr("bot.services.org.binding.secrets.randbelow", lambda _n: next(draws))
     first = binding.issue_code(db, actor=secretary, member=zhang, now=now)
     second = binding.issue_code(db, actor=secretary, member=li, now=now)  # 111111 is live: drawn again
     db.commit()

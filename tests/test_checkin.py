@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.infra.db import Unit
@@ -23,6 +23,7 @@ from bot.infra.store import StoreUnavailable
 from bot.models import Attendance, Meeting
 from bot.services.errors import ServiceError
 from bot.services.meetings import checkin, qr
+from bot.texts import meetings as T
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
@@ -317,7 +318,9 @@ def test_concurrent_scans_of_one_member_make_one_record(app: Flask, world: dict[
             with database.transaction() as session:
                 meeting = session.get(Meeting, world["meeting"].id)
                 member = session.get(type(world["zhang"]), world["zhang"].id)
-                results.append(checkin.check_in(Unit.joining(session), meeting=meeting, member=member, now=START,
+                assert meeting is not None and member is not None
+                results.append(checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
+                                                member=checkin.Attendee.of(member), now=START,
                                                 channel="scan", settings=app.config, source_key=f"k{i}"))
         except ServiceError as exc:  # pragma: no cover - would be a bug
             results.append(exc)
@@ -345,9 +348,10 @@ def test_concurrent_scans_through_the_webhooks_unit_make_one_record(app: Flask, 
         barrier.wait()
         try:
             with app.app_context(), database.action() as unit:
-                meeting, sender = checkin.scan_lookup(unit, "checkin_test_1", "o_zhang")
-                results[i] = checkin.check_in(unit, meeting=meeting, member=sender, now=START, channel="scan",
-                                              settings=app.config, source_key="same" if i % 2 else f"k{i}")
+                scan = checkin.scan_lookup(unit, "checkin_test_1", "o_zhang")
+                results[i] = checkin.check_in(unit, meeting=scan.meeting, member=scan.member, now=START,
+                                              channel="scan", settings=app.config,
+                                              source_key="same" if i % 2 else f"k{i}")
                 assert unit.sealed  # the write, or the attempt that found the record, ended the action's writing
         except ServiceError as exc:  # pragma: no cover - would be a bug
             results[i] = exc
@@ -361,7 +365,7 @@ def test_concurrent_scans_through_the_webhooks_unit_make_one_record(app: Flask, 
     assert sum(1 for r in results.values() if r.created) == 1
     assert len({r.attendance_id for r in results.values()}) == 1
     [att] = records(db)
-    copies = [results[i].message for i in range(1, 6, 2)]
+    copies = [T.checkin_reply(results[i], app.config) for i in range(1, 6, 2)]
     if att.source_key == "same":  # a copy of the repeated message won: all its copies read success
         assert all(m == "签到成功，张三，2026-12-02 19:30" for m in copies)
     else:
@@ -373,9 +377,12 @@ def test_a_scan_that_lost_the_race_reads_the_first_record(app: Flask, db: Sessio
     the transaction lives on, and the member reads the friendly repeat answer."""
     f.attendance(db, world["meeting"].id, world["zhang"].id, START - timedelta(minutes=5), source_key="first")
     with app.extensions["db"].transaction() as session:
-        result = checkin.check_in(Unit.joining(session), meeting=session.get(Meeting, world["meeting"].id),
-                                  member=session.get(type(world["zhang"]), world["zhang"].id), now=START,
+        meeting = session.get(Meeting, world["meeting"].id)
+        member = session.get(type(world["zhang"]), world["zhang"].id)
+        assert meeting is not None and member is not None
+        result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
+                                  member=checkin.Attendee.of(member), now=START,
                                   channel="scan", settings=app.config, source_key="second")
         assert session.scalar(select(func.count()).select_from(Attendance)) == 1  # the transaction lives on
-    assert not result.created and "无需重复扫码" in result.message
+    assert not result.created and "无需重复扫码" in T.checkin_reply(result, app.config)
     assert len(records(db)) == 1

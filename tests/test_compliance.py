@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from bot.config import ConfigError, load
 from bot.infra.clock import FrozenClock
+from bot.services.authz import Operator
 from bot.services.meetings.compliance import branch_compliance, period_bounds, subtree_compliance
 from tests import factories as f
 from tests.conftest import Chat
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SH)
+OPERATOR = Operator(who="test")
 
 
 def at(mo: int, d: int, h: int = 19) -> datetime:
@@ -63,7 +65,7 @@ def test_branch_compliance_counts_quorum_from_real_check_ins(app: Flask, db: Ses
     _meet(db, bid, "theme_day", at(11, 5), [])  # no quorum rule
     _meet(db, bid, "party_lecture", at(11, 20), [sec], status="cancelled")  # cancelled: not held
     _meet(db, bid, "group_meeting", at(11, 25), [])  # in the future: not held yet
-    bc = branch_compliance(db, bid, NOW, app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=w["branch"], now=NOW, settings=app.config)
     items = {i.meeting_type: i for i in bc.items}
     assert set(items) == {"general_meeting", "committee_meeting", "group_meeting", "party_lecture", "theme_day",
                           "life_meeting", "member_appraisal"}
@@ -84,12 +86,12 @@ def test_branch_compliance_counts_quorum_from_real_check_ins(app: Flask, db: Ses
 
 def test_branch_without_committee_or_groups_and_functional_branch(app: Flask, db: Session) -> None:
     plain = f.branch(db, has_committee=False)
-    bc = branch_compliance(db, plain.id, NOW, app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=plain, now=NOW, settings=app.config)
     assert {i.meeting_type for i in bc.items} == {"general_meeting", "party_lecture", "theme_day", "life_meeting",
                                                   "member_appraisal"}
     functional = f.branch(db, kind="functional", has_committee=False)
     f.group(db, functional.id)
-    bc = branch_compliance(db, functional.id, NOW, app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=functional, now=NOW, settings=app.config)
     assert {i.meeting_type for i in bc.items} == {"party_lecture", "theme_day", "group_meeting"}
 
 

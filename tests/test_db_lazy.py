@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import bindparam, func, select, text
 
-from bot.infra.db import Database, FastRead, FastWrite, SealedAction, Unit, insert_for, is_plain_read
+from bot.infra.db import Database, Unit, insert_for, is_plain_read
+from bot.infra.fastpath import FastRead, FastWrite, SealedAction
 from bot.models import Committee
 from tests import factories as f
 
@@ -66,7 +67,12 @@ def test_a_read_only_action_holds_no_write_lock(app: Flask) -> None:
         session.flush()
         if db.is_sqlite:  # from the first write on, SQLite's writers queue behind this action
             blocked = threading.Event()
-            late = threading.Thread(target=lambda: (blocked.set(), other_writer("后来的党委")))
+
+            def late_writer() -> None:
+                blocked.set()
+                other_writer("后来的党委")
+
+            late = threading.Thread(target=late_writer)
             other_done.clear()
             late.start()
             blocked.wait(5)
@@ -121,7 +127,7 @@ def test_fast_reads_return_what_sqlalchemy_returns(app: Flask, db: Any) -> None:
 
     from sqlalchemy import bindparam
 
-    from bot.infra.db import FastRead
+    from bot.infra.fastpath import FastRead
     from bot.models import Meeting, Member
 
     branch = f.branch(db)

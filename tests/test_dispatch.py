@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.chat.context import Context
 from bot.chat.router import Router, RouterError
 from bot.models import Committee

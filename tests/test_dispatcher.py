@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.wechat import get_client
 from bot.models import Member, Notification
-from bot.services.notify.outbox import enqueue
 from scheduler.dispatcher import claim, dispatch_due
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
-from tests.sched_util import L
+from tests.sched_util import L, worded_notice
 
 NOW = L(2026, 11, 23, 10, 0)  # a Monday morning: sending allowed
 SEND = "cgi-bin/message/template/send"
@@ -27,8 +26,8 @@ SEND = "cgi-bin/message/template/send"
 
 def _notice(db: Session, member: Member, *, text: str = "明天上午九点开支部党员大会", slot: str = "t",
             due: Any = NOW, urgent: bool = False, kind: str = "meeting_reminder") -> Notification:
-    enqueue(db, kind=kind, recipient_id=member.id, text=text, due_at=due, subject_type="meeting", subject_id=1,
-            slot=slot, urgent=urgent)
+    worded_notice(db, kind=kind, recipient_id=member.id, text=text, due_at=due, subject_type="meeting",
+                  subject_id=1, slot=slot, urgent=urgent)
     db.commit()
     row = db.scalars(select(Notification).where(Notification.recipient_id == member.id,
                                                 Notification.slot == slot)).one()
@@ -149,7 +148,7 @@ def test_a_late_result_does_not_overwrite_the_new_owner(app: Flask, db: Session,
     [(_, second_lease)] = claim(database, later, app.config, 10)
     from bot.services.notify import delivery as notify
 
-    notice = notify.Notice(id=nid, kind="meeting_reminder", text="x", payload={}, openid=m.openid)
+    notice = notify.Notice(id=nid, kind="meeting_reminder", text="x", fields={}, openid=m.openid)
     outcome = notify.Outcome(notify.SENT, "template", msgid="1")
     assert dispatcher._record(database, nid, first_lease, 1, outcome, notice, NOW, app.config) == "lost_lease"
     assert _row(db, n.id).status == "sending"

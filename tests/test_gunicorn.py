@@ -16,7 +16,7 @@ import requests
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from bot.cli import upgrade
+from bot.infra.schema import upgrade
 from tests.test_webhook_vectors import SAFE, SAFE_BODY, URL_VECTOR
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.infra.clock import FrozenClock
-from bot.infra.db import RawStatement
+from bot.infra.fastpath import RawStatement
 from bot.infra.store import Batch, Store
 from bot.models import Attendance
 from tests import factories as f

@@ -12,15 +12,17 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.infra.clock import FrozenClock
 from bot.models import LeaveRequest, Notification
+from bot.texts.notices import render
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
+CFG = {"TZ": "Asia/Shanghai"}
 
 
 
@@ -36,7 +38,7 @@ def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
 
 
 def _rows(db: Session, model: Any) -> list[Any]:
-    found = list(db.scalars(select(model).order_by(model.id).execution_options(populate_existing=True)))
+    found: list[Any] = list(db.scalars(select(model).order_by(model.id).execution_options(populate_existing=True)))
     db.commit()
     return found
 
@@ -49,7 +51,8 @@ def test_leave_request_notifies_the_secretary_and_is_approved(chat: Chat, db: Se
     assert (req.status, req.reason, req.member_id) == ("pending", "家中有事", world["zhang"].id)
     [notice] = [n for n in _rows(db, Notification) if n.kind == "leave_requested"]
     assert notice.recipient_id == world["sec"].id
-    assert f"回复“同意 {req.id}”" in notice.text and "张三" in notice.text
+    text = render(notice.kind, notice.payload, CFG).text
+    assert f"回复“同意 {req.id}”" in text and "张三" in text
 
     assert chat.say("o_sec", "同意") == "已同意张三的请假（12月2日（周三）19:30 支部党员大会）。"
     [req] = _rows(db, LeaveRequest)

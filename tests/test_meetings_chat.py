@@ -10,11 +10,14 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.infra.clock import FrozenClock
 from bot.models import Meeting, Notification
+from bot.texts.notices import render
 from tests import factories as f
 from tests.conftest import Chat
+
+CFG = {"TZ": "Asia/Shanghai"}
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def test_full_sentence_is_read_back_then_created_on_confirm(chat: Chat, db: Sess
     # a 支委会 concerns the committee only: the secretary here is the one 支委
     notices = _notices(db, "meeting_published")
     assert [n.recipient_id for n in notices] == [world["sec"].id]
-    assert notices[0].slot == "rev1" and "支委会" in notices[0].text
+    assert notices[0].slot == "rev1" and "支委会" in render(notices[0].kind, notices[0].payload, CFG).text
 
 
 def test_missing_time_and_place_are_asked_for(chat: Chat, db: Session, world: dict[str, Any]) -> None:
@@ -155,7 +158,7 @@ def test_list_reschedule_and_cancel(chat: Chat, db: Session, world: dict[str, An
     assert meeting.revision == 2
     changed = _notices(db, "meeting_changed")
     assert len(changed) == 4 and {n.slot for n in changed} == {"rev2"}
-    assert "原定 12月5日（周六）19:30" in changed[0].text
+    assert "原定 12月5日（周六）19:30" in render(changed[0].kind, changed[0].payload, CFG).text
 
     assert chat.say("o_sec", "取消会议").startswith("将取消 2026年12月6日（周日）19:30 的支部党员大会")
     assert chat.say("o_sec", "确认").startswith("已取消")

@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
+from bot.infra.wechat import wait_for_background
 from bot.models import Meeting, MinutesMedia
-from bot.services.meetings import minutes
 from scheduler import run_once
 from tests import factories as f
 from tests import wxxml
@@ -68,7 +68,7 @@ def test_minutes_text_and_photos(app: Flask, chat: Chat, db: Session, world: dic
     assert image(chat, "o_sec", "MEDIA_2") == M.MIN_IMAGE_SAVED.format(n=2)
     assert image(chat, "o_sec", "MEDIA_1") == M.MIN_IMAGE_SAVED.format(n=2)  # the same photo is kept once
     assert chat.say("o_sec", "完成") == M.MIN_DONE.format(texts=2, images=2)
-    minutes.wait_for_fetches()
+    wait_for_background()
     meeting = _meeting(db, mid)
     assert meeting.minutes_text == "一、学习党章第二章。\n\n二、讨论发展对象。"
     assert meeting.recorded_at is not None
@@ -89,7 +89,7 @@ def test_webhook_does_not_wait_for_the_wechat_api(chat: Chat, db: Session, fake_
     assert image(chat, "o_sec", "MEDIA_1") == M.MIN_IMAGE_SAVED.format(n=1)
     [row] = _media(db)
     assert row.path is None  # replied while the download was still running
-    minutes.wait_for_fetches()
+    wait_for_background()
     [row] = _media(db)
     assert row.path is not None  # and the slow download finished afterwards
     with open(row.path, "rb") as fh:
@@ -101,7 +101,7 @@ def test_failed_fetch_is_retried_by_the_sweep(app: Flask, chat: Chat, db: Sessio
     fake_wx.fail("media/get", errcode=45009)  # WeChat refuses once
     chat.say("o_sec", "记录")
     image(chat, "o_sec", "MEDIA_1")
-    minutes.wait_for_fetches()
+    wait_for_background()
     [row] = _media(db)
     assert row.path is None
     result = runner.invoke(args=["minutes-fetch"])
@@ -114,7 +114,7 @@ def test_unknown_media_id_is_kept_for_later_and_nothing_breaks(chat: Chat, db: S
                                                                 world: dict[str, Any]) -> None:
     chat.say("o_sec", "记录")
     assert image(chat, "o_sec", "MEDIA_UNKNOWN") == M.MIN_IMAGE_SAVED.format(n=1)
-    minutes.wait_for_fetches()
+    wait_for_background()
     [row] = _media(db)
     assert row.path is None
 
@@ -133,7 +133,7 @@ def test_the_scheduler_retries_failed_fetches_while_wechat_keeps_the_photo(
     image(chat, "o_sec", "MEDIA_1")
     clock.advance(days=3, minutes=1)  # MEDIA_1 is past WeChat's 3 days now
     image(chat, "o_sec", "MEDIA_2")
-    minutes.wait_for_fetches()
+    wait_for_background()
     assert [row.path for row in _media(db)] == [None, None]
     fake_wx.reset()
 

@@ -13,9 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.infra.clock import FrozenClock
 from bot.models import Attendance, Member, MobileRegistration, Notification
+from bot.texts import meetings as TM
+from bot.texts import org as T
+from bot.texts.notices import render
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
@@ -52,24 +54,24 @@ def registrations(db: Session) -> list[tuple[int, int]]:
     return found
 
 
-def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(chat: Chat, db: Session,
+def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(app: Flask, chat: Chat, db: Session,
                                                                      world: dict[str, Any]) -> None:
-    assert scan(chat, "o_zhao", "mob_general") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    assert scan(chat, "o_zhao", "mob_general") == TM.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
     reply = chat.say("o_sec", "登记流动党员 138-1234-5678")
     assert reply.startswith("已登记：赵六（组织关系在物流行业协会党支部，138****5678）"
                             "为阳光社工服务中心党支部的流动党员")
     assert registrations(db) == [(world["zhao"].id, world["host"].id)]
     assert scan(chat, "o_zhao", "mob_general") == "签到成功，赵六，2026-12-02 19:28"
-    assert scan(chat, "o_zhao", "mob_committee") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    assert scan(chat, "o_zhao", "mob_committee") == TM.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
     zhao = db.get(Member, world["zhao"].id)
     assert zhao is not None and zhao.branch_id == world["home"].id  # the organizational relation stays
-    told = {n.recipient_id: n.text for n in db.scalars(select(Notification)
+    told = {n.recipient_id: render(n.kind, n.payload, app.config).text for n in db.scalars(select(Notification)
                                                        .where(Notification.kind == "mobile_registered"))}
     db.commit()
-    assert told == {world["zhao"].id: M.MOB_NOTICE.format(name="赵六", host="阳光社工服务中心党支部"),
-                    world["home_sec"].id: M.MOB_NOTICE_HOME.format(name="赵六", host="阳光社工服务中心党支部")}
+    assert told == {world["zhao"].id: T.MOB_NOTICE.format(name="赵六", host="阳光社工服务中心党支部"),
+                    world["home_sec"].id: T.MOB_NOTICE_HOME.format(name="赵六", host="阳光社工服务中心党支部")}
 
-    assert chat.say("o_sec", "登记流动党员 +86 13812345678") == M.MOB_ALREADY.format(
+    assert chat.say("o_sec", "登记流动党员 +86 13812345678") == T.MOB_ALREADY.format(
         name="赵六", home="物流行业协会党支部", branch="阳光社工服务中心党支部")
     assert len(registrations(db)) == 1
     assert db.scalar(select(func.count()).select_from(Notification)
@@ -77,26 +79,26 @@ def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(chat: Chat,
 
 
 def test_the_list_and_ending_a_registration(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_sec", "流动党员") == M.MOB_LIST_EMPTY.format(branch="阳光社工服务中心党支部")
+    assert chat.say("o_sec", "流动党员") == T.MOB_LIST_EMPTY.format(branch="阳光社工服务中心党支部")
     chat.say("o_sec", "登记流动党员 13812345678")
     assert chat.say("o_sec", "流动党员") == (
         "阳光社工服务中心党支部登记的流动党员（1 人）：\n赵六（组织关系在物流行业协会党支部，138****5678）")
-    assert chat.say("o_sec", "取消流动党员 13812345678") == M.MOB_REMOVED.format(
+    assert chat.say("o_sec", "取消流动党员 13812345678") == T.MOB_REMOVED.format(
         name="赵六", branch="阳光社工服务中心党支部")
     assert registrations(db) == []
-    assert scan(chat, "o_zhao", "mob_general") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
-    assert chat.say("o_sec", "取消流动党员 13812345678") == M.MOB_NOT_REGISTERED.format(
+    assert scan(chat, "o_zhao", "mob_general") == TM.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    assert chat.say("o_sec", "取消流动党员 13812345678") == T.MOB_NOT_REGISTERED.format(
         name="赵六", branch="阳光社工服务中心党支部")
 
 
 @pytest.mark.parametrize(("who", "text", "expected"), [
-    ("o_sec", "登记流动党员", M.MOB_USAGE),
-    ("o_sec", "登记流动党员 12345", M.MOB_PHONE_FORMAT),
-    ("o_sec", "登记流动党员 张三", M.MOB_PHONE_FORMAT),
-    ("o_sec", "登记流动党员 13700000000", M.MOB_NOBODY.format(phone="137****0000")),
-    ("o_sec", "登记流动党员 13900000001", M.MOB_OWN_MEMBER.format(name="王五", branch="阳光社工服务中心党支部")),
+    ("o_sec", "登记流动党员", T.MOB_USAGE),
+    ("o_sec", "登记流动党员 12345", T.MOB_PHONE_FORMAT),
+    ("o_sec", "登记流动党员 张三", T.MOB_PHONE_FORMAT),
+    ("o_sec", "登记流动党员 13700000000", T.MOB_NOBODY.format(phone="137****0000")),
+    ("o_sec", "登记流动党员 13900000001", T.MOB_OWN_MEMBER.format(name="王五", branch="阳光社工服务中心党支部")),
     ("o_wang", "登记流动党员 13812345678", "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。"),
-    ("o_stranger", "登记流动党员 13812345678", M.NEED_BINDING),
+    ("o_stranger", "登记流动党员 13812345678", T.NEED_BINDING),
 ])
 def test_bad_registrations_are_refused_with_the_reason(chat: Chat, db: Session, world: dict[str, Any], who: str,
                                                        text: str, expected: str) -> None:
@@ -109,14 +111,14 @@ def test_an_inactive_member_is_not_registered(chat: Chat, db: Session, world: di
     assert zhao is not None
     zhao.active = False
     db.commit()
-    assert chat.say("o_sec", "登记流动党员 13812345678") == M.MOB_INACTIVE.format(name="赵六")
+    assert chat.say("o_sec", "登记流动党员 13812345678") == T.MOB_INACTIVE.format(name="赵六")
     assert registrations(db) == []
 
 
 def test_the_home_secretary_cannot_register_with_someone_elses_branch(chat: Chat, db: Session,
                                                                      world: dict[str, Any]) -> None:
     """钱书记 manages 物流行业协会党支部: registering there is registering with their own branch."""
-    assert chat.say("o_home_sec", "登记流动党员 13812345678") == M.MOB_OWN_MEMBER.format(
+    assert chat.say("o_home_sec", "登记流动党员 13812345678") == T.MOB_OWN_MEMBER.format(
         name="赵六", branch="物流行业协会党支部")
     assert registrations(db) == []
     assert db.scalar(select(func.count()).select_from(Attendance)) == 0

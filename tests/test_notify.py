@@ -15,6 +15,7 @@ from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.wechat import get_client
 from bot.models import SubscribeConsent
 from bot.services.notify import delivery as notify
+from scheduler.dispatcher import sender_for
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat
@@ -34,8 +35,9 @@ def _settings(app: Flask, **kw: Any) -> dict[str, Any]:
 def _deliver(app: Flask, openid: str | None, settings: dict[str, Any], now: Any = NOW,
              text: str = "明天上午九点开会\n地点：三楼会议室") -> notify.Outcome:
     with app.app_context():
-        notice = notify.Notice(id=1, kind="meeting_reminder", text=text, payload={}, openid=openid)
-        return notify.deliver(app.extensions["db"], app.extensions["store"], get_client(), notice, now, settings)
+        notice = notify.Notice(id=1, kind="meeting_reminder", text=text, fields={}, openid=openid)
+        return notify.deliver(app.extensions["db"], app.extensions["store"], sender_for(get_client(), settings),
+                              notice, now, settings)
 
 
 @pytest.mark.parametrize(("raw", "shown"), [

@@ -16,7 +16,7 @@ def test_same_key_twice_adds_one_row(db: Session) -> None:
     b = f.branch(db)
     m = f.member(db, b.id)
     due = datetime(2026, 12, 1, tzinfo=UTC)
-    args = dict(kind="meeting_reminder", recipient_id=m.id, text="明晚开会", due_at=due,
+    args = dict(kind="meeting_reminder", recipient_id=m.id, params={"meeting_id": 7}, due_at=due,
                 subject_type="meeting", subject_id=7, slot="24h")
     assert enqueue(db, **args) is True  # type: ignore[arg-type]
     assert enqueue(db, **args) is False  # type: ignore[arg-type]
@@ -28,7 +28,8 @@ def test_same_key_twice_adds_one_row(db: Session) -> None:
 def test_a_large_batch_is_written_in_chunks(db: Session) -> None:
     """A sweep over many meetings writes more rows than one statement may bind."""
     due = datetime(2026, 12, 1, tzinfo=UTC)
-    rows = [dict(kind="bulk", recipient_id=None, text="t", due_at=due, subject_type="meeting", subject_id=i, slot="24h")
+    rows = [dict(kind="bulk", recipient_id=None, params={"n": i}, due_at=due, subject_type="meeting", subject_id=i,
+                 slot="24h")
             for i in range(1, 5002)]
     assert enqueue_many(db, rows) == 5001
     assert enqueue_many(db, rows[:2500]) == 0

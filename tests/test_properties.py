@@ -8,7 +8,6 @@ bound secretary and by a stranger. Example counts are modest so the suite stays 
 
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from flask import Flask
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.nlp import extract_place, extract_topic, meeting_type, parse_when
 from tests import factories, wxxml
 
 MAX_TEXT_REPLY_BYTES = 2048
@@ -34,7 +34,7 @@ CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 CONTROL = st.sampled_from(["\t", "\n", "\r", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\u2028", "\u3000", "\xa0"])
 XMLISH = st.sampled_from(["]]>", "<![CDATA[", "&amp;", "<xml>", "</Content>", "&#x0;", "%s", "{name}", "\\"])
 DIGITS = st.sampled_from(list("0123456789０１２３４５６７８９一二三四五六七八九十"))
-ANY_CHAR = st.characters(exclude_categories=("Cs",))
+ANY_CHAR = st.characters(exclude_categories=["Cs"])
 PIECE = st.one_of(st.text(ANY_CHAR, max_size=30), st.text(CJK, max_size=20), st.text(FULL_WIDTH, max_size=10),
                   EMOJI, CONTROL, XMLISH, st.text(DIGITS, min_size=1, max_size=8), st.just(" "))
 MESSAGE = st.one_of(
@@ -126,18 +126,12 @@ def test_a_conversation_survives_any_next_message(chat: Any, app: Flask, senders
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(text=MESSAGE)
 def test_nlp_parsers_never_raise(text: str) -> None:
-    try:
-        nlp = importlib.import_module("bot.nlp")
-    except ModuleNotFoundError:
-        pytest.skip("bot.nlp has not landed")
     now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-    result = nlp.parse_when(text[:2000], now)
+    result = parse_when(text[:2000], now)
     assert result is None or (isinstance(result, datetime) and result.tzinfo is not None)
-    for name in ("meeting_type", "extract_place", "extract_topic"):
-        fn = getattr(nlp, name, None)
-        if fn is not None:
-            value = fn(text)
-            assert value is None or isinstance(value, str)
+    for fn in (meeting_type, extract_place, extract_topic):
+        value = fn(text)
+        assert value is None or isinstance(value, str)
 
 
 # -- the webhook's XML reading agrees with xmltodict ----------------------------------------------------

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.services.errors import Invalid
@@ -46,13 +46,13 @@ def test_token_is_valid_for_its_ttl_only() -> None:
     assert qr.verify_token(token, t0 + timedelta(seconds=29), SECRET, 15, 30) == 7
     with pytest.raises(Invalid) as exc:
         qr.verify_token(token, t0 + timedelta(seconds=30), SECRET, 15, 30)
-    assert exc.value.code == "qr_expired"
+    assert exc.value.reason == "qr_expired"
     with pytest.raises(Invalid) as exc:
         qr.verify_token(token, t0, "another-secret", 15, 30)
-    assert exc.value.code == "qr_bad"
+    assert exc.value.reason == "qr_bad"
     with pytest.raises(Invalid) as exc:
         qr.verify_token(token, t0, SECRET, 15, 30, meeting_id=8)
-    assert exc.value.code == "qr_other_meeting"
+    assert exc.value.reason == "qr_other_meeting"
     future = qr.make_token(7, t0 + timedelta(minutes=5), SECRET, 15)
     with pytest.raises(Invalid):
         qr.verify_token(future, t0, SECRET, 15, 30)  # a token for a later slot cannot be made in advance

@@ -3,6 +3,7 @@ headers found by name, and masked export."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,15 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.models import Member, PartyGroup, RoleGrant
+from bot.services.authz import Operator
 from bot.services.errors import Invalid
 from bot.services.org import roster
+from bot.texts import org as T
 from tests import factories as f
+
+OPERATOR = Operator(who="test")
 
 HEADER = ["序号", "姓名", "性别", "手机号", "党员状态", "入党日期", "所在党小组", "职务", "所在单位"]
 
@@ -119,12 +125,16 @@ def test_two_thousand_rows_with_bad_rows_then_fixed_then_reimported(db: Any, run
 
 def test_changed_row_updates_only_that_member(db: Any, branch: Any, tmp_path: Path, clock: Any) -> None:
     rows = [person(i) for i in range(1, 21)]
-    load = lambda p: roster.read_roster(p)[0]  # noqa: E731
-    roster.import_roster(db, branch_id=branch.id, rows=load(write_xlsx(tmp_path / "a.xlsx", rows)), now=clock())
+
+    def load(path: Path) -> list[roster.RosterRow]:
+        return roster.read_roster(path)[0]
+
+    roster.import_roster(db, branch_id=branch.id, rows=load(write_xlsx(tmp_path / "a.xlsx", rows)), now=clock(),
+                          actor=OPERATOR)
     db.commit()
     rows[4][4] = "预备党员" if rows[4][4] == "正式党员" else "正式党员"
     result = roster.import_roster(db, branch_id=branch.id, rows=load(write_xlsx(tmp_path / "b.xlsx", rows)),
-                                  now=clock())
+                                  now=clock(), actor=OPERATOR)
     assert (result.created, result.updated, result.unchanged) == (0, 1, 19)
 
 
@@ -133,8 +143,9 @@ def test_person_registered_with_another_branch_is_refused(db: Any, branch: Any, 
     f.member(db, elsewhere.id, name="王五", phone="13700000003")
     rows, _ = roster.read_roster(write_xlsx(tmp_path / "r.xlsx", [person(i) for i in range(1, 5)]))
     with pytest.raises(roster.RosterInvalid) as exc:
-        roster.import_roster(db, branch_id=branch.id, rows=rows, now=clock())
-    assert exc.value.errors == [(5, "手机号 137****0003 已登记在“别的支部”（王五），同一人不能重复登记")]
+        roster.import_roster(db, branch_id=branch.id, rows=rows, now=clock(), actor=OPERATOR)
+    assert [(e.row, T.roster_problem(e.reason, e.params)) for e in exc.value.errors] == [
+        (5, "手机号 137****0003 已登记在“别的支部”（王五），同一人不能重复登记")]
 
 
 def test_missing_headers_and_unreadable_files(db: Any, runner: Any, branch: Any, tmp_path: Path) -> None:
@@ -197,7 +208,7 @@ def test_header_aliases_and_defaults(db: Any, branch: Any, tmp_path: Path, clock
     wb.save(tmp_path / "alias.xlsx")
     rows, unknown = roster.read_roster(tmp_path / "alias.xlsx")
     assert unknown == []
-    result = roster.import_roster(db, branch_id=branch.id, rows=rows, now=clock())
+    result = roster.import_roster(db, branch_id=branch.id, rows=rows, now=clock(), actor=OPERATOR)
     assert result.created == 2
     zhao = db.scalars(select(Member).where(Member.name == "赵六")).one()
     assert (zhao.phone, zhao.status) == ("13700009999", "probationary")
@@ -210,5 +221,17 @@ def test_empty_rows_are_skipped_and_row_numbers_stay_true(db: Any, branch: Any, 
     rows[2][3] = "abc"
     parsed, _ = roster.read_roster(write_xlsx(tmp_path / "gap.xlsx", rows, title_row=False))
     with pytest.raises(Invalid) as exc:
-        roster.import_roster(db, branch_id=branch.id, rows=parsed, now=clock())
-    assert "第 4 行：手机号“abc”格式不正确" in exc.value.message
+        roster.import_roster(db, branch_id=branch.id, rows=parsed, now=clock(), actor=OPERATOR)
+    assert "第 4 行：手机号“abc”格式不正确" in texts.refusal(exc.value, {})
+
+
+def test_roster_commands_say_they_act_as_the_operator_and_log_who_ran_them(runner: Any, branch: Any,
+                                                                          tmp_path: Path, caplog: Any) -> None:
+    for command in ("import-roster", "export-roster", "seed-demo"):
+        shown = runner.invoke(args=[command, "--help"])
+        assert shown.exit_code == 0 and "Acts with full rights as the server's operator" in shown.output, command
+    out = tmp_path / "x.xlsx"
+    with caplog.at_level(logging.INFO, logger="zhibu.cli"):
+        assert runner.invoke(args=["export-roster", "--branch", str(branch.id), "-o", str(out)]).exit_code == 0
+    ran = [r.getMessage() for r in caplog.records if r.name == "zhibu.cli"]
+    assert len(ran) == 1 and "ran export-roster" in ran[0] and f"branch={branch.id}" in ran[0], ran

@@ -148,7 +148,8 @@ def test_a_month_of_reminders(app: Flask, db: Session, clock: FrozenClock, fake_
         "不能参加请回复“请假”。"]
     assert "党员丁同志暂时无法接收微信通知" in text("11-24 15:00", S, "fallback")[0]
     assert "支委会将于11月30日08:00在会议室召开" in text("11-29 08:00", S, "meeting_reminder")[0]
-    assert text("11-23 11:00", S, "leave_pending") == ["星光协会党支部有1条请假申请等待审批，请回复“审批请假”处理。"]
+    assert text("11-23 11:00", S, "leave_pending") == [
+        "星光协会党支部有1条请假申请等待审批，请回复“同意”或“不同意”处理。"]
     assert "11月25日14:30的主题党日还没有录入会议记录" in text("11-26 09:00", S, "minutes_reminder")[0]
     assert text("11-24 09:00", S, "rectification_due") == [
         "整改事项“三会一课记录不规范”将于12月1日到期（还有7天），请抓紧整改并提交验收。"]
@@ -163,9 +164,11 @@ def test_a_month_of_reminders(app: Flask, db: Session, clock: FrozenClock, fake_
     assert "还有7天" in text("12-08 09:00", S, "review_due")[0] and "星光协会党支部尚未提交" in text(
         "12-08 09:00", S, "review_due")[0]
     assert text("11-23 09:00", S, "compliance_gap") == [
-        "星光协会党支部本月尚未开展：支委会。请在11月30日前安排，回复“开会”即可发布通知。"]
+        "星光协会党支部本月尚未开展：支委会。请在11月30日前安排，回复安排会议即可发布通知，"
+        "例如：下周三晚上7点半开支委会，地点三楼会议室。"]
     assert text("12-20 09:00", S, "compliance_gap") == [
-        "星光协会党支部本季度尚未开展：支委会、支部党员大会。请在12月31日前安排，回复“开会”即可发布通知。"]
+        "星光协会党支部本季度尚未开展：支委会、支部党员大会。请在12月31日前安排，回复安排会议即可发布通知，"
+        "例如：下周三晚上7点半开支委会，地点三楼会议室。"]
     digest = text("11-30 09:00", A, "digest")[0]
     assert "2026-W49" in digest and "召开会议2次，涉及1个支部" in digest and "本周未能送达的通知2条" in digest
     assert "整改事项未销号2项，其中逾期0项" in digest

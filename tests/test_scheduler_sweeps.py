@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import ConfigError, load
 from bot.models import Notification
 from bot.services.notify.timing import is_public_holiday, next_allowed
+from bot.texts.notices import render
 from scheduler.sweeps import ALL_SWEEPS, sweep_meetings, sweep_rectification
 from tests import factories as f
 from tests.sched_util import SH, L
@@ -107,6 +108,10 @@ def test_overdue_items_are_flagged_once_even_if_the_scheduler_was_down(app: Flas
     assert {r.recipient_id for r in _rows(db, "rectification_overdue")} == {owner.id, admin.id}
 
 
+def _text(row: Notification, app: Flask) -> str:
+    return render(row.kind, row.payload, app.config).text
+
+
 def test_every_sweep_runs_on_an_empty_database(app: Flask) -> None:
     for name, sweep in ALL_SWEEPS.items():
         with app.extensions["db"].transaction() as s:
@@ -122,12 +127,13 @@ def test_compliance_sweep_with_the_compliance_service(app: Flask, db: Session) -
         assert ALL_SWEEPS["compliance"](s, L(2026, 11, 19, 10, 0), app.config) >= 1  # inactive: flagged
     assert [r.recipient_id for r in _rows(db, "compliance_gap")] == []
     assert [r.recipient_id for r in _rows(db, "branch_inactive")] == [admin.id]
-    assert "晨曦支部还没有任何组织生活记录" in _rows(db, "branch_inactive")[0].text
+    assert "晨曦支部还没有任何组织生活记录" in _text(_rows(db, "branch_inactive")[0], app)
     with app.extensions["db"].transaction() as s:
         ALL_SWEEPS["compliance"](s, L(2026, 11, 20, 10, 0), app.config)
     [gap] = _rows(db, "compliance_gap")
     assert gap.recipient_id == sec.id and gap.slot == "2026-11"
-    assert gap.text.startswith("晨曦支部本月尚未开展：") and "支委会" in gap.text and "主题党日" in gap.text
+    gap_text = _text(gap, app)
+    assert gap_text.startswith("晨曦支部本月尚未开展：") and "支委会" in gap_text and "主题党日" in gap_text
     assert gap.due_at == L(2026, 11, 20, 10, 0) + timedelta(0)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from bot.services.notify.outbox import notice_key
-from scheduler.sweeps import _key_sql
+from bot.services.notify.outbox import key_sql, notice_key
 
 
 def test_sql_key_equals_python_key(db: Session) -> None:
@@ -16,8 +15,8 @@ def test_sql_key_equals_python_key(db: Session) -> None:
         ("bulk", None, "meeting", None, ""),
     ]
     for kind, recipient, subject_type, subject_id, slot in cases:
-        as_columns = db.scalar(select(_key_sql(kind, literal(recipient), subject_type, literal(subject_id),
+        as_columns = db.scalar(select(key_sql(kind, literal(recipient), subject_type, literal(subject_id),
                                                literal(slot))))
-        as_values = db.scalar(select(_key_sql(kind, recipient, subject_type, subject_id, slot)))
+        as_values = db.scalar(select(key_sql(kind, recipient, subject_type, subject_id, slot)))
         expected = notice_key(kind, recipient, subject_type, subject_id, slot)
         assert as_columns == as_values == expected

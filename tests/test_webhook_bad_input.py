@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -131,7 +132,7 @@ def test_safe_mode_round_trip_with_our_token(safe_app: Flask, client: FlaskClien
     assert "绑定" in reply["Content"]
 
 
-ALL_TYPES = {
+ALL_TYPES: dict[str, Callable[[str], str]] = {
     "text": lambda o: wxxml.text(o, "你好"),
     "image": wxxml.image,
     "voice": wxxml.voice,

@@ -47,7 +47,7 @@ def vector_client(tmp_path: Any) -> FlaskClient:
                 "WECHAT_MAX_CLOCK_SKEW": 0}
         base.update(cfg)
         app = create_app(base)
-        from bot.cli import upgrade
+        from bot.infra.schema import upgrade
 
         upgrade(app.config["DATABASE_URL"])
         return app.test_client()

@@ -19,7 +19,6 @@ from bot.models import Member
 
 if TYPE_CHECKING:
     from bot.chat.router import Router
-    from bot.infra.wechat import ZhibuWeChatClient
     from bot.services.authz import Sender
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class Context:
     dedupe_key: str = ""
     match: re.Match[str] | None = None
     conversation: dict[str, Any] | None = None
-    _client_factory: Any = None
+    public_root: str = ""  # the root URL of the request being answered (page links when PUBLIC_BASE_URL is unset)
     _roles: set[str] | None = field(default=None, repr=False)
     _member: Member | None = field(default=None, repr=False)
     _sender: Sender | None = field(default=None, repr=False)
@@ -76,12 +75,6 @@ class Context:
     def session(self) -> Session:
         """The action's one session and transaction; opened the first time a handler needs it."""
         return self.unit.session
-
-    @property
-    def wechat(self) -> ZhibuWeChatClient:
-        """The WeChat API client. Handlers must not call it inline (5-second deadline): use the outbox."""
-        client: ZhibuWeChatClient = self._client_factory()
-        return client
 
     def load_member(self) -> Sender | None:
         """The sender's light record and role names, read together (one query, no ORM object)."""

@@ -2,7 +2,8 @@
 
 A handler is registered for a text pattern, an event, or a message type. Patterns are compiled at
 registration, so a bad one fails at start-up, not on a user's message. Multi-step conversations are
-named steps: while one is active for a sender, their text goes to that step first; `取消` leaves it.
+named steps: while one is active for a sender, their text goes to that step first; the cancel route
+(`取消`, registered by the general handlers) is tried before the step, so it always leaves one.
 """
 
 from __future__ import annotations
@@ -54,12 +55,58 @@ class Route:
         return ctx.msg_type == self.key
 
 
+class Routes:
+    """A handler module's registrations, declared at module level with the Router's own decorators and
+    added to a Router by Router.include: the handlers stay plain, importable functions."""
+
+    def __init__(self) -> None:
+        self._calls: list[tuple[str, tuple[Any, ...], dict[str, Any], HandlerFn]] = []
+
+    def _record(self, method: str, *args: Any, **kwargs: Any) -> Callable[[HandlerFn], HandlerFn]:
+        def deco(fn: HandlerFn) -> HandlerFn:
+            self._calls.append((method, args, kwargs, fn))
+            return fn
+
+        return deco
+
+    def text(self, pattern: str, **kwargs: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("text", pattern, **kwargs)
+
+    def event(self, event: str, **kwargs: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("event", event, **kwargs)
+
+    def message(self, msg_type: str, **kwargs: Any) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("message", msg_type, **kwargs)
+
+    def step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("step", name)
+
+    def observe(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        self._calls.append(("observe", (), {}, fn))
+        return fn
+
+    def cancel(self, pattern: str) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("cancel", pattern)
+
+    def fallback(self, fn: HandlerFn) -> HandlerFn:
+        self._calls.append(("fallback", (), {}, fn))
+        return fn
+
+    def add_to(self, router: Router) -> None:
+        for method, args, kwargs, fn in self._calls:
+            if method in ("observe", "fallback"):
+                getattr(router, method)(fn)
+            else:
+                getattr(router, method)(*args, **kwargs)(fn)
+
+
 @dataclass
 class Router:
     routes: list[Route] = field(default_factory=list)
     steps: dict[str, HandlerFn] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
     fallback_fn: HandlerFn | None = None
+    cancel_route: Route | None = None
     observers: list[Callable[[Context], None]] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
     # The routes that could match a message of a (type, event), in order: built on first use.
@@ -146,7 +193,41 @@ class Router:
         self.fallback_fn = fn
         return fn
 
+    def cancel(self, pattern: str) -> Callable[[HandlerFn], HandlerFn]:
+        """Register the text that leaves a conversation; it is tried before the current step."""
+
+        def deco(fn: HandlerFn) -> HandlerFn:
+            if self.cancel_route is not None:
+                raise RouterError("a cancel route is already registered")
+            route = self._add("text", pattern, fn, 100, f"{fn.__module__}.{fn.__qualname__}")
+            self.cancel_route = route
+            return fn
+
+        return deco
+
+    def include(self, routes: Routes) -> None:
+        """Add a handler module's routes, in the order the module declared them."""
+        routes.add_to(self)
+
     # -- dispatch -----------------------------------------------------------------------------
+    def dispatch(self, ctx: Context) -> Reply:
+        """Observers see the message; text goes to the cancel route, else the sender's conversation step,
+        else the first matching route (the fallback for text nobody takes)."""
+        for observer in self.observers:
+            observer(ctx)
+        if ctx.msg_type == "text":
+            conv = ctx.load_conversation()
+            cancel = self.cancel_route
+            if cancel is not None and cancel.matches(ctx):
+                return cancel.fn(ctx)
+            if conv and conv.get("step") in self.steps:
+                return self.steps[conv["step"]](ctx)
+        fn, match = self.resolve(ctx)
+        if fn is None:
+            return None
+        ctx.match = match
+        return fn(ctx)
+
     def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
         """The handler for this message, and the text match if any."""
         kinds = (ctx.msg_type, ctx.event)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from flask import Blueprint, Config, Flask, Response, current_app, request
+from flask import Blueprint, Config, Flask, Response, current_app, has_request_context, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.events import EVENT_TYPES
@@ -24,12 +24,11 @@ from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply, create_reply
 from werkzeug.datastructures import MultiDict
 
-from bot.chat import texts as M
+from bot import texts as M
 from bot.chat.context import UNREAD, Context, Unread, conversation_key, normalize_text
 from bot.infra import clock
 from bot.infra.db import Database, Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
-from bot.infra.wechat import get_client
 from bot.services.errors import ServiceError
 
 log = logging.getLogger("zhibu.webhook")
@@ -305,7 +304,7 @@ def render(incoming: Incoming) -> tuple[str, bool, Batch]:
     try:
         reply = _run_transaction(incoming, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
-        reply = exc.message
+        reply = M.refusal(exc, incoming.app.config)
     except (OperationalError, DBAPIError):
         log.exception("database error on %s", key)
         reply, keep = M.TRY_LATER, False
@@ -329,7 +328,7 @@ def _run_transaction(incoming: Incoming, after: Batch) -> Any:
         with db.action() as unit:
             ctx = build_context(unit, incoming)
             try:
-                return dispatch(ctx)
+                return ctx.router.dispatch(ctx)
             finally:
                 after.extend(ctx.store_after)  # the window opened even if the action is refused
 
@@ -378,28 +377,8 @@ def build_context(unit: Unit, incoming: Incoming) -> Context:
         text=kind.text,
         dedupe_key=incoming.key,
         prefetched_conversation=incoming.conversation,
-        _client_factory=get_client,
+        public_root=request.url_root if has_request_context() else "",
     )
-
-
-def dispatch(ctx: Context) -> Any:
-    router = ctx.router
-    for observer in router.observers:
-        observer(ctx)
-    if ctx.msg_type == "text":
-        conv = ctx.load_conversation()
-        if ctx.text in ("取消", "退出"):
-            if conv:
-                ctx.end_conversation()
-                return M.CANCELLED
-            return M.NOTHING_TO_CANCEL
-        if conv and conv.get("step") in router.steps:
-            return router.steps[conv["step"]](ctx)
-    fn, match = router.resolve(ctx)
-    if fn is None:
-        return None
-    ctx.match = match
-    return fn(ctx)
 
 
 def _render_reply(reply: Any, msg: Any, raw: dict[str, Any]) -> str:

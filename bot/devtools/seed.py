@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
+from bot.services.authz import Actor
 from bot.services.org.structure import (
     branches_of_committee,
     committee_ids_under,
@@ -122,8 +123,9 @@ def phone_for(index: int) -> str:
     return f"1380013{index:04d}"
 
 
-def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai") -> Committee:
-    """Build the demo in the session (the caller commits)."""
+def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai", *, actor: Actor) -> Committee:
+    """Build the demo in the session (the caller commits); `actor` registers the social organizations
+    (the operator running seed-demo)."""
     committee = Committee(name=DEMO_COMMITTEE, kind="comprehensive", created_at=now)
     session.add(committee)
     session.flush()
@@ -142,7 +144,7 @@ def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai") -> Com
     category = {"social_group": "1", "private_nonenterprise": "2", "foundation": "3"}
     for serial, spec in enumerate(ORGS, start=101):
         orgs[spec["key"]] = create_social_org(
-            session, committee_id=committee.id, name=spec["name"],
+            session, actor=actor, committee_id=committee.id, name=spec["name"],
             credit_code=demo_credit_code(category[spec["org_type"]], serial), org_type=spec["org_type"],
             branch_id=branches[spec["branch"]].id if spec["branch"] else None,
             registrar="明湖区民政局", supervisor="明湖区社会组织综合党委",

@@ -1,14 +1,19 @@
-"""The app's clock: real time, or a controllable one that tests and the scheduler's --once set."""
+"""The app's clock and its one notion of local time: the real or a controllable now, the configured zone,
+and the few ways a moment is written for people (every channel shows times alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 Clock = Callable[[], datetime]
+DEFAULT_TZ = "Asia/Shanghai"
+WEEKDAYS = "一二三四五六日"
 
 
 def system_clock() -> datetime:
@@ -16,7 +21,8 @@ def system_clock() -> datetime:
 
 
 def now() -> datetime:
-    """Aware UTC now, from app.config['CLOCK'] when a test or a command set one."""
+    """Aware UTC now, from app.config['CLOCK'] when a test or a command set one. Channels call this and
+    hand the moment to services, which never read the wall clock themselves."""
     if has_app_context():
         clock: Clock | None = current_app.config.get("CLOCK")
         if clock is not None:
@@ -24,13 +30,54 @@ def now() -> datetime:
     return system_clock()
 
 
-def local_tz() -> tzinfo:
-    name = current_app.config["TZ"] if has_app_context() else "Asia/Shanghai"
+# -- the local zone ------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
-def to_local(moment: datetime) -> datetime:
-    return moment.astimezone(local_tz())
+def local_tz(settings: Mapping[str, Any] | None = None) -> tzinfo:
+    """The configured zone (settings['TZ']); without settings, the current app's, else Asia/Shanghai."""
+    if settings is None:
+        settings = current_app.config if has_app_context() else {}
+    return zone(str(settings.get("TZ") or DEFAULT_TZ))
+
+
+def local(moment: datetime, settings: Mapping[str, Any] | None = None) -> datetime:
+    return moment.astimezone(local_tz(settings))
+
+
+def today(moment: datetime, settings: Mapping[str, Any] | None = None) -> date:
+    return local(moment, settings).date()
+
+
+def at_local(day: date, clock_time: time, settings: Mapping[str, Any] | None = None) -> datetime:
+    """An aware moment: `clock_time` on `day` in the configured zone."""
+    return datetime.combine(day, clock_time, tzinfo=local_tz(settings))
+
+
+# -- how people read a moment ---------------------------------------------------------------------
+def fmt_when(moment: datetime, settings: Mapping[str, Any] | None = None, *, year: bool = True) -> str:
+    """2026年12月2日（周三）19:30 (year=False: 12月2日（周三）19:30), in local time."""
+    t = local(moment, settings)
+    day = f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
+    return f"{t.year}年{day}" if year else day
+
+
+def fmt_short(moment: datetime, settings: Mapping[str, Any] | None = None) -> str:
+    """12月2日19:30, in local time (reminders, where space is short)."""
+    t = local(moment, settings)
+    return f"{t.month}月{t.day}日{t:%H:%M}"
+
+
+def fmt_day(day: date) -> str:
+    """12月2日."""
+    return f"{day.month}月{day.day}日"
+
+
+def fmt_stamp(moment: datetime, settings: Mapping[str, Any] | None = None) -> str:
+    """2026-12-02 19:28, in local time."""
+    return local(moment, settings).strftime("%Y-%m-%d %H:%M")
 
 
 class FrozenClock:
@@ -48,7 +95,5 @@ class FrozenClock:
         self.current = moment
 
     def advance(self, **delta: float) -> datetime:
-        from datetime import timedelta
-
         self.current = self.current + timedelta(**delta)
         return self.current

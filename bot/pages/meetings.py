@@ -14,19 +14,20 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from bot.chat import texts as M
-from bot.infra import clock
+from bot import texts
+from bot.infra import clock, links
 from bot.infra.db import Unit, get_db
 from bot.infra.store import StoreUnavailable, get_store
-from bot.infra.wechat import get_client
-from bot.models import Member
+from bot.infra.wechat import OAuthUnavailable, get_client, oauth_openid
+from bot.models import Meeting
+from bot.pages import http_status
 from bot.services.errors import ServiceError
 from bot.services.meetings import checkin, qr
 from bot.services.meetings import scheduling as meetings
+from bot.texts import general as G
+from bot.texts import meetings as T
 
 log = logging.getLogger("zhibu.meetings_web")
 bp = Blueprint("meetings_web", __name__, url_prefix="/meetings")
@@ -38,8 +39,9 @@ def _cfg(name: str) -> Any:
     return current_app.config[name]
 
 
-def _base() -> str:
-    return str(_cfg("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+def _url(path: str) -> str:
+    """A public URL of this app's page at `path`."""
+    return links.public_url(current_app.config, path, request.url_root)
 
 
 def _page(message: str, status: int, *, ok: bool = False, **extra: Any) -> Response:
@@ -47,17 +49,18 @@ def _page(message: str, status: int, *, ok: bool = False, **extra: Any) -> Respo
     return Response(body, status=status, mimetype="text/html", headers=NO_STORE)
 
 
-def _projector_meeting(meeting_id: int) -> Any:
+def _refused(exc: ServiceError) -> Response:
+    return _page(texts.refusal(exc, current_app.config), http_status(exc))
+
+
+def _projector_meeting(meeting_id: int) -> Meeting | Response:
     """The meeting whose projector key is valid, or an error page response."""
-    if not qr.page_key_valid(meeting_id, request.args.get("k", ""), clock.now(), str(_cfg("SECRET_KEY"))):
-        return _page(M.QR_PAGE_EXPIRED, 403)
     with get_db().Session() as session:
         try:
-            meeting = meetings.get_meeting(session, meeting_id)
+            meeting = qr.projector_meeting(session, meeting_id=meeting_id, key=request.args.get("k", ""),
+                                           now=clock.now(), settings=current_app.config)
         except ServiceError as exc:
-            return _page(exc.message, exc.status)
-        if meeting.status != "scheduled":
-            return _page(M.CHK_CANCELLED, 409)
+            return _refused(exc)
         session.expunge(meeting)
     return meeting
 
@@ -70,8 +73,8 @@ def projector(meeting_id: int) -> Response:
         return meeting
     settings = current_app.config
     body = render_template(
-        "meetings/qr.html", meeting=meeting, label=meetings.type_label(meeting.type),
-        when=meetings.fmt_when(meeting.starts_at, settings), key=request.args.get("k", ""),
+        "meetings/qr.html", meeting=meeting, label=T.type_label(meeting.type),
+        when=clock.fmt_when(meeting.starts_at, settings), key=request.args.get("k", ""),
         rotate=int(settings["QR_ROTATE_SECONDS"]), ttl=int(settings["QR_TOKEN_TTL"]))
     return Response(body, mimetype="text/html", headers=NO_STORE)
 
@@ -83,10 +86,8 @@ def rotating_png(meeting_id: int) -> Response:
     if isinstance(meeting, Response):
         return meeting
     token = qr.make_token(meeting.id, clock.now(), str(_cfg("SECRET_KEY")), int(_cfg("QR_ROTATE_SECONDS")))
-    url = f"{_base()}/meetings/{meeting.id}/checkin?{urlencode({'t': token})}"
+    url = _url(f"/meetings/{meeting.id}/checkin?{urlencode({'t': token})}")
     return Response(qr.png(url), mimetype="image/png", headers=NO_STORE)
-
-
 @bp.get("/<int:meeting_id>/scene.png")
 def official_png(meeting_id: int) -> Response:
     """The official-account temporary QR (QR_STR_SCENE) for the meeting, created through the WeChat API."""
@@ -110,22 +111,10 @@ def official_png(meeting_id: int) -> Response:
             url = str(res["url"])
         except Exception as exc:  # WeChat down or refusing: the rotating code still works
             log.warning("official QR for meeting %s not created: %s", meeting.id, exc)
-            return Response("公众号二维码暂时无法生成，请使用上方签到码", status=503, mimetype="text/plain")
+            return Response(T.QR_OFFICIAL_UNAVAILABLE, status=503, mimetype="text/plain")
         with contextlib.suppress(StoreUnavailable):
             store.set(key, url, ex=max(expire - 60, 60))
     return Response(qr.png(url), mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
-
-
-def _oauth_openid(code: str) -> str | None:
-    """Exchange a snsapi_base code for the member's openid (sns/oauth2/access_token)."""
-    params = {"appid": _cfg("WECHAT_APPID"), "secret": _cfg("WECHAT_SECRET"), "code": code,
-              "grant_type": "authorization_code"}
-    resp = requests.get(str(_cfg("WECHAT_API_BASE")) + "sns/oauth2/access_token", params=params, timeout=4)
-    data = resp.json()
-    if not isinstance(data, dict) or data.get("errcode") or not data.get("openid"):
-        log.warning("oauth code refused: %s", data.get("errcode") if isinstance(data, dict) else data)
-        return None
-    return str(data["openid"])
 
 
 @bp.get("/<int:meeting_id>/checkin")
@@ -136,28 +125,28 @@ def checkin_page(meeting_id: int) -> Any:
     try:
         qr.verify_token(token, clock.now(), secret, rotate, ttl, meeting_id=meeting_id)
     except ServiceError as exc:
-        return _page(exc.message, exc.status)
+        return _refused(exc)
     code = request.args.get("code")
     if not code:
-        back = f"{_base()}{url_for('meetings_web.checkin_page', meeting_id=meeting_id)}?{urlencode({'t': token})}"
+        back = _url(f"{url_for('meetings_web.checkin_page', meeting_id=meeting_id)}?{urlencode({'t': token})}")
         query = urlencode({"appid": _cfg("WECHAT_APPID"), "redirect_uri": back, "response_type": "code",
                            "scope": "snsapi_base", "state": "checkin"})
         return redirect(f"{_cfg('WECHAT_OAUTH_AUTHORIZE_URL')}?{query}#wechat_redirect", code=302)
     try:
-        openid = _oauth_openid(code)
-    except (requests.RequestException, ValueError) as exc:
+        openid = oauth_openid(code, current_app.config)
+    except OAuthUnavailable as exc:
         log.warning("oauth exchange failed: %s", exc)
-        return _page(M.TRY_LATER, 503)
+        return _page(G.TRY_LATER, 503)
     if openid is None:
-        return _page(M.OAUTH_FAILED, 400)
+        return _page(T.OAUTH_FAILED, 400)
     try:
         with get_db().transaction() as session:
             meeting = meetings.get_meeting(session, meeting_id)
-            member = session.scalar(select(Member).where(Member.openid == openid))
-            result = checkin.check_in(Unit.joining(session), meeting=meeting, member=member, now=clock.now(),
+            result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
+                                      member=checkin.attendee_by_openid(session, openid), now=clock.now(),
                                       channel="rotating", settings=current_app.config,
                                       source_key=f"oauth:{code}"[:100])
-            label = meetings.type_label(meeting.type)
+            label = T.type_label(meeting.type)
     except ServiceError as exc:
-        return _page(exc.message, exc.status)
-    return _page(result.message, 200, ok=True, label=label)
+        return _refused(exc)
+    return _page(T.checkin_reply(result, current_app.config), 200, ok=True, label=label)

@@ -1,43 +1,43 @@
-"""Refusals a service raises; every channel turns them into its own answer (chat text, HTTP 4xx)."""
+"""Refusals a service raises. A refusal names its reason and the facts behind it, never a sentence:
+each channel words it (chat/texts for chat, the CLI's message, a 4xx with the reason in HTTP)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
-    """A clear refusal: `message` is the Chinese sentence the user reads."""
+    """A clear refusal: `reason` is a stable identifier (``"meeting_past"``), `params` the values the
+    wording needs (datetimes, names, counts), `kind` the class of refusal the channels map to a status."""
 
-    status = 400
-    code = "invalid"
+    kind = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason, params)
+        self.reason = reason
+        self.params = params
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason} {self.params}" if self.params else f"{self.kind}: {self.reason}"
 
 
 class Invalid(ServiceError):
-    status = 400
-    code = "invalid"
+    kind = "invalid"
 
 
 class NotFound(ServiceError):
-    status = 404
-    code = "not_found"
+    kind = "not_found"
 
 
 class PermissionDenied(ServiceError):
-    status = 403
-    code = "forbidden"
+    kind = "forbidden"
 
 
 class Conflict(ServiceError):
-    status = 409
-    code = "conflict"
+    kind = "conflict"
 
 
 class TryLater(ServiceError):
     """Something we depend on is down for now; nothing was written."""
 
-    status = 503
-    code = "unavailable"
+    kind = "unavailable"

@@ -4,7 +4,6 @@ deadline, and no member may be told 签到成功 without a record."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,15 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from bot.chat import texts as M
-from bot.cli import upgrade
+from bot import texts as M
+from bot.infra.schema import upgrade
 from bot.models import Attendance
 from tests import factories, wxxml
 from tests.fault.conftest import PrivateCluster, PrivateRedis
 
 WECHAT_DEADLINE = 5.0  # WeChat gives up on a reply after 5 seconds
-CHECKIN_READY = importlib.util.find_spec("bot.services.meetings.checkin") is not None
-needs_checkin = pytest.mark.skipif(not CHECKIN_READY, reason="bot.services.checkin has not landed (issue 4)")
 
 
 def _arrange(app: Any, members: int) -> tuple[str, list[Any], int]:
@@ -56,7 +53,6 @@ def config_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.mark.services
-@needs_checkin
 def test_redis_hung_then_stopped_mid_load(app: Any, chat: Any, private_redis: PrivateRedis) -> None:
     scene, people, meeting_id = _arrange(app, 12)
     helper = people[0].openid
@@ -118,7 +114,6 @@ def _use_private_database(app: Any, private_pg: PrivateCluster, name: str) -> No
 
 
 @pytest.mark.services
-@needs_checkin
 def test_postgres_restarted_mid_checkins(app: Any, chat: Any, private_pg: PrivateCluster) -> None:
     _use_private_database(app, private_pg, "fault")
     scene, people, meeting_id = _arrange(app, 40)
@@ -171,18 +166,14 @@ def test_wechat_api_slow_or_failing_never_delays_the_reply(app: Any, chat: Any, 
     scene, people, meeting_id = _arrange(app, 3)
     sender = people[0].openid
     messages = [wxxml.subscribe(sender), wxxml.text(sender, "帮助"), wxxml.image(sender),
-                wxxml.text(sender, "会议"), wxxml.text(sender, "随便说点什么")]
-    if CHECKIN_READY:
-        messages.append(wxxml.scan(sender, scene))
+                wxxml.text(sender, "会议"), wxxml.text(sender, "随便说点什么"), wxxml.scan(sender, scene)]
     for xml in messages:
         took, _reply = _timed(chat, xml)
         assert took < WECHAT_DEADLINE, f"reply took {took:.1f}s for {xml[:120]}"
-    if CHECKIN_READY:
-        assert _records(app, meeting_id) == {people[0].id: 1}
+    assert _records(app, meeting_id) == {people[0].id: 1}
 
 
 @pytest.mark.services
-@needs_checkin
 def test_pool_replaces_connections_that_died_while_idle(app: Any, chat: Any, private_pg: PrivateCluster,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:

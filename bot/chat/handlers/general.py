@@ -2,47 +2,61 @@
 
 from __future__ import annotations
 
-from bot.chat import texts as M
 from bot.chat.context import Context
-from bot.chat.router import Reply, Router
+from bot.chat.router import Reply, Routes
+from bot.infra.text import shorten
+from bot.texts import general as G
+
+routes = Routes()
 
 
 def help_text(ctx: Context) -> str:
     if ctx.sender is None:
-        return M.UNBOUND_HELP
+        return G.UNBOUND_HELP
     entries = ctx.router.menu_for(ctx.roles, bound=True)
-    lines = [M.HELP_HEADER.format(name=ctx.sender.name)]
+    lines = [G.HELP_HEADER.format(name=ctx.sender.name)]
     lines += [f"· {e.usage} — {e.summary}" if e.summary else f"· {e.usage}" for e in entries]
-    lines.append(M.HELP_FOOTER)
+    lines.append(G.HELP_FOOTER)
     return "\n".join(lines)
 
 
-def register(router: Router) -> None:
-    @router.text(r"(?:帮助|菜单|help|\?|？)", priority=90, name="general.help",
-                 usage="帮助", summary="查看可用功能")
-    def show_help(ctx: Context) -> Reply:
-        return help_text(ctx)
-
-    @router.fallback
-    def unknown(ctx: Context) -> Reply:
-        shown = ctx.text if len(ctx.text) <= 20 else ctx.text[:20] + "…"
-        return M.UNKNOWN_PREFIX.format(text=shown) + "\n" + help_text(ctx)
-
-    @router.event("subscribe", name="general.subscribe")
-    def welcome(ctx: Context) -> Reply:
-        return M.WELCOME
-
-    @router.event("unsubscribe", name="general.unsubscribe")
-    def goodbye(ctx: Context) -> Reply:
-        return None  # nobody can read a reply after unsubscribing
-
-    for msg_type in ("image", "voice", "video", "shortvideo", "link", "file"):
-        router.message(msg_type, priority=0, name=f"general.{msg_type}")(_non_text)
-
-    @router.message("location", priority=0, name="general.location")
-    def location(ctx: Context) -> Reply:
-        return M.LOCATION_NOTED
+@routes.cancel(r"(?:取消|退出)")
+def cancel(ctx: Context) -> Reply:
+    """Leave the running conversation, if any."""
+    if ctx.conversation:
+        ctx.end_conversation()
+        return G.CANCELLED
+    return G.NOTHING_TO_CANCEL
 
 
-def _non_text(ctx: Context) -> Reply:
-    return M.NON_TEXT
+@routes.text(r"(?:帮助|菜单|help|\?|？)", priority=90, name="general.help", usage="帮助", summary="查看可用功能")
+def show_help(ctx: Context) -> Reply:
+    return help_text(ctx)
+
+
+@routes.fallback
+def unknown(ctx: Context) -> Reply:
+    return G.UNKNOWN_PREFIX.format(text=shorten(ctx.text, 21)) + "\n" + help_text(ctx)
+
+
+@routes.event("subscribe", name="general.subscribe")
+def welcome(ctx: Context) -> Reply:
+    return G.WELCOME
+
+
+@routes.event("unsubscribe", name="general.unsubscribe")
+def goodbye(ctx: Context) -> Reply:
+    return None  # nobody can read a reply after unsubscribing
+
+
+@routes.message("location", priority=0, name="general.location")
+def location(ctx: Context) -> Reply:
+    return G.LOCATION_NOTED
+
+
+def non_text(ctx: Context) -> Reply:
+    return G.NON_TEXT
+
+
+for _msg_type in ("image", "voice", "video", "shortvideo", "link", "file"):
+    routes.message(_msg_type, priority=0, name=f"general.{_msg_type}")(non_text)

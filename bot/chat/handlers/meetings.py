@@ -1,6 +1,6 @@
 """三会一课 by chat: scheduling with a read-back, 改期/取消会议, check-in by scan, 代签, leave, minutes, 进度.
 
-Handlers only translate between messages and services; the rules live in bot/services/.
+Handlers only translate between messages and services; the rules (and who may) live in bot/services/.
 """
 
 from __future__ import annotations
@@ -8,28 +8,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
-
-from bot.chat import texts as M
 from bot.chat.context import Context
-from bot.chat.router import Reply, Router
-from bot.infra.wechat import media_fetcher
+from bot.chat.router import Reply, Routes
+from bot.infra import clock, links, wechat
 from bot.models import Branch, Meeting
-from bot.nlp import ALIAS_PATTERN, TYPE_LABELS, extract_place, meeting_type, parse_when, read_meeting_request
-from bot.services.authz import Action, can, require
+from bot.nlp import ALIAS_PATTERN, extract_place, meeting_type, parse_when, read_meeting_request
 from bot.services.errors import Invalid, NotFound, PermissionDenied, ServiceError
 from bot.services.meetings import attendance, checkin, compliance, leave, minutes, qr
 from bot.services.meetings import scheduling as meetings
+from bot.texts import general as G
+from bot.texts import meetings as T
+from bot.texts import refusal
 
 SECRETARY_ROLES = ("secretary", "committee_member", "admin")
 CONFIRM_WORDS = ("确认", "确定", "发布", "是", "好", "好的", "对", "ok", "OK")
 DONE_WORDS = ("完成", "结束", "好了", "记录完毕", "完毕")
 NO_PLACE_WORDS = ("无", "没有", "暂无", "不填", "待定", "跳过")
 
+routes = Routes()
+
 
 # -- helpers -------------------------------------------------------------------------------------
-def branch_or_refuse(ctx: Context, no_branch: str = M.MTG_NO_BRANCH, unbound: str = M.CHK_UNBOUND) -> Branch:
-    """The branch the sender acts for (meetings.managed_branch), or a refusal saying why there is none."""
+def branch_or_refuse(ctx: Context, no_branch: str = "no_managed_branch", unbound: str = "unbound") -> Branch:
+    """The branch the sender acts for (meetings.managed_branch), or a refusal saying why there is none:
+    the reason `no_branch` for a bound member, `unbound` for a sender who is not bound."""
     branch = meetings.managed_branch(ctx.session, ctx.member)
     if branch is None:
         raise PermissionDenied(no_branch if ctx.member else unbound)
@@ -41,35 +43,28 @@ def _tz(ctx: Context) -> str:
 
 
 def _when(ctx: Context, moment: datetime, year: bool = True) -> str:
-    return meetings.fmt_when(moment, ctx.settings, year=year)
+    return clock.fmt_when(moment, ctx.settings, year=year)
 
 
-def _pick(ctx: Context, candidates: list[Meeting], given: str | None, cmd: str) -> Meeting:
-    """The meeting a command means: the numbered one, or the only candidate; else ask for a number."""
+def _pick(ctx: Context, candidates: list[Meeting], given: str | None, cmd: str) -> Meeting | str:
+    """The meeting a command means: the numbered one, or the only candidate; else the reply asking which."""
     if given:
-        meeting = meetings.get_meeting(ctx.session, int(given))
-        return meeting
+        return meetings.get_meeting(ctx.session, int(given))
     if not candidates:
-        raise NotFound(M.MTG_NONE_UPCOMING)
+        return T.MTG_NONE_UPCOMING
     if len(candidates) == 1:
         return candidates[0]
-    lines = "\n".join(_line(ctx, m) for m in candidates[:8])
-    raise Invalid(M.MTG_WHICH.format(cmd=cmd, example=candidates[0].id, lines=lines))
-
-
-def _line(ctx: Context, m: Meeting) -> str:
-    place = f" {m.place}" if m.place else ""
-    return M.MTG_LIST_LINE.format(id=m.id, when=_when(ctx, m.starts_at, year=False),
-                                  label=meetings.type_label(m.type), place=place)
+    lines = "\n".join(T.meeting_line(m, ctx.settings) for m in candidates[:8])
+    return T.MTG_WHICH.format(cmd=cmd, example=candidates[0].id, lines=lines)
 
 
 def _readback(ctx: Context, data: dict[str, Any]) -> str:
     starts_at = datetime.fromisoformat(data["starts_at"])
-    topic = M.MTG_TOPIC.format(topic=data["topic"]) if data.get("topic") else ""
-    label = meetings.type_label(data["type"])
+    topic = T.MTG_TOPIC.format(topic=data["topic"]) if data.get("topic") else ""
+    label = T.type_label(data["type"])
     if data.get("place"):
-        return M.MTG_READBACK.format(when=_when(ctx, starts_at), place=data["place"], label=label, topic=topic)
-    return M.MTG_READBACK_NO_PLACE.format(when=_when(ctx, starts_at), label=label, topic=topic)
+        return T.MTG_READBACK.format(when=_when(ctx, starts_at), place=data["place"], label=label, topic=topic)
+    return T.MTG_READBACK_NO_PLACE.format(when=_when(ctx, starts_at), label=label, topic=topic)
 
 
 def _next_step(ctx: Context, data: dict[str, Any]) -> str:
@@ -78,25 +73,26 @@ def _next_step(ctx: Context, data: dict[str, Any]) -> str:
     assert branch is not None
     if not data.get("starts_at"):
         ctx.start_conversation("meetings.ask_time", **data)
-        return M.MTG_ASK_TIME.format(label=meetings.type_label(data["type"]))
+        return T.MTG_ASK_TIME.format(label=T.type_label(data["type"]))
     starts_at = datetime.fromisoformat(data["starts_at"])
     meetings.validate_new(ctx.session, actor=ctx.member, branch=branch, meeting_type=data["type"],
                           starts_at=starts_at, now=ctx.now, settings=ctx.settings)
     if data.get("place") is None:
         ctx.start_conversation("meetings.ask_place", **data)
-        return M.MTG_ASK_PLACE
+        return T.MTG_ASK_PLACE
     ctx.start_conversation("meetings.confirm", **data)
     return _readback(ctx, data)
 
 
 def _schedule_from_text(ctx: Context, text: str) -> Reply:
     branch = branch_or_refuse(ctx)
-    if not can(ctx.session, ctx.member, Action.MANAGE_MEETING, branch):
-        return _list_meetings(ctx)  # a member naming a meeting: show what is planned
     req = read_meeting_request(text, ctx.now, tz=_tz(ctx))
     assert req.type is not None
-    meetings.check_type(ctx.session, branch, req.type, ctx.settings)
-    group_id = meetings.resolve_group(ctx.session, branch, req.type, text)
+    try:
+        group_id = meetings.prepare(ctx.session, actor=ctx.member, branch=branch, meeting_type=req.type, text=text,
+                                    settings=ctx.settings)
+    except PermissionDenied:
+        return _list_meetings(ctx)  # a member naming a meeting: show what is planned
     data = {"branch_id": branch.id, "type": req.type, "group_id": group_id,
             "starts_at": req.starts_at.isoformat() if req.starts_at else None,
             "place": req.place, "topic": req.topic or ""}
@@ -104,286 +100,297 @@ def _schedule_from_text(ctx: Context, text: str) -> Reply:
 
 
 def _list_meetings(ctx: Context) -> Reply:
-    if ctx.member is None or ctx.member.branch_id is None:
-        branch = meetings.managed_branch(ctx.session, ctx.member)
-        if branch is None:
-            return M.CHK_UNBOUND
-    else:
-        branch = ctx.session.get(Branch, ctx.member.branch_id)
-    assert branch is not None
-    found = meetings.upcoming(ctx.session, branch.id, ctx.now)
+    branch, found = meetings.upcoming_for(ctx.session, actor=ctx.member, now=ctx.now)
     if not found:
-        return M.MTG_NONE_UPCOMING
-    return "\n".join([M.MTG_LIST_HEADER.format(branch=branch.name)] + [_line(ctx, m) for m in found])
+        return T.MTG_NONE_UPCOMING
+    return "\n".join([T.MTG_LIST_HEADER.format(branch=branch.name)] + [T.meeting_line(m, ctx.settings) for m in found])
 
 
-def _public_base(ctx: Context) -> str:
-    base = ctx.settings.get("PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        base = request.url_root
-    return str(base or "http://127.0.0.1:5000/").rstrip("/")
+# -- scheduling -------------------------------------------------------------------------------------
+@routes.text(r"(?=.*(?:" + ALIAS_PATTERN + r")).{2,300}", priority=20, name="meetings.schedule",
+             usage="下周三晚上7点半开支委会，地点三楼会议室，主题…", summary="安排会议（先读给您确认）",
+             roles=("secretary", "admin"))
+def schedule(ctx: Context) -> Reply:
+    return _schedule_from_text(ctx, ctx.text)
 
 
-def register(router: Router) -> None:
-    # -- scheduling ---------------------------------------------------------------------------
-    @router.text(r"(?=.*(?:" + ALIAS_PATTERN + r")).{2,300}", priority=20, name="meetings.schedule",
-                 usage="下周三晚上7点半开支委会，地点三楼会议室，主题…", summary="安排会议（先读给您确认）",
-                 roles=("secretary", "admin"))
-    def schedule(ctx: Context) -> Reply:
-        return _schedule_from_text(ctx, ctx.text)
-
-    @router.step("meetings.ask_time")
-    def ask_time(ctx: Context) -> Reply:
-        data = dict((ctx.conversation or {}).get("data") or {})
-        starts_at = parse_when(ctx.text, ctx.now, tz=_tz(ctx))
-        if starts_at is None:
-            return M.MTG_ASK_TIME_AGAIN
-        data["starts_at"] = starts_at.isoformat()
-        if data.get("place") is None:
-            data["place"] = extract_place(ctx.text)
-        try:
-            return _next_step(ctx, data)
-        except Invalid as exc:  # e.g. a time in the past: keep asking
-            return exc.message + "\n" + M.MTG_ASK_TIME_AGAIN
-
-    @router.step("meetings.ask_place")
-    def ask_place(ctx: Context) -> Reply:
-        data = dict((ctx.conversation or {}).get("data") or {})
-        data["place"] = "" if ctx.text in NO_PLACE_WORDS else ctx.text[:200]
+@routes.step("meetings.ask_time")
+def ask_time(ctx: Context) -> Reply:
+    data = dict((ctx.conversation or {}).get("data") or {})
+    starts_at = parse_when(ctx.text, ctx.now, tz=_tz(ctx))
+    if starts_at is None:
+        return T.MTG_ASK_TIME_AGAIN
+    data["starts_at"] = starts_at.isoformat()
+    if data.get("place") is None:
+        data["place"] = extract_place(ctx.text)
+    try:
         return _next_step(ctx, data)
+    except Invalid as exc:  # e.g. a time in the past: keep asking
+        return refusal(exc, ctx.settings) + "\n" + T.MTG_ASK_TIME_AGAIN
 
-    @router.step("meetings.confirm")
-    def confirm(ctx: Context) -> Reply:
-        data = dict((ctx.conversation or {}).get("data") or {})
-        if ctx.text not in CONFIRM_WORDS:
-            if meeting_type(ctx.text):  # a corrected sentence: read it back again
-                return _schedule_from_text(ctx, ctx.text)
-            return M.MTG_CONFIRM_PROMPT
-        branch = ctx.session.get(Branch, data["branch_id"])
-        if branch is None:
-            raise NotFound(M.MTG_NO_BRANCH)
-        meeting = meetings.create_meeting(
-            ctx.session, actor=ctx.member, branch=branch, meeting_type=data["type"],
-            starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
-            place=data.get("place") or "", topic=data.get("topic") or "", group_id=data.get("group_id"))
-        ctx.end_conversation()
-        return M.MTG_CREATED.format(when=_when(ctx, meeting.starts_at), label=meetings.type_label(meeting.type),
+
+@routes.step("meetings.ask_place")
+def ask_place(ctx: Context) -> Reply:
+    data = dict((ctx.conversation or {}).get("data") or {})
+    data["place"] = "" if ctx.text in NO_PLACE_WORDS else ctx.text[:200]
+    return _next_step(ctx, data)
+
+
+@routes.step("meetings.confirm")
+def confirm(ctx: Context) -> Reply:
+    data = dict((ctx.conversation or {}).get("data") or {})
+    if ctx.text not in CONFIRM_WORDS:
+        if meeting_type(ctx.text):  # a corrected sentence: read it back again
+            return _schedule_from_text(ctx, ctx.text)
+        return T.MTG_CONFIRM_PROMPT
+    branch = ctx.session.get(Branch, data["branch_id"])
+    if branch is None:
+        raise NotFound("no_managed_branch")
+    meeting = meetings.create_meeting(
+        ctx.session, actor=ctx.member, branch=branch, meeting_type=data["type"],
+        starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
+        place=data.get("place") or "", topic=data.get("topic") or "", group_id=data.get("group_id"))
+    ctx.end_conversation()
+    return T.MTG_CREATED.format(when=_when(ctx, meeting.starts_at), label=T.type_label(meeting.type),
+                                id=meeting.id, n=meetings.notified_count(ctx.session, meeting))
+
+
+@routes.text(r"(?:会议|会议安排|近期会议|会议列表)", priority=60, name="meetings.list",
+             usage="会议", summary="查看近期会议")
+def list_meetings(ctx: Context) -> Reply:
+    return _list_meetings(ctx)
+
+
+@routes.text(r"改期\s*(?:#?(?P<id>\d{1,9})(?=\s|$)\s*)?(?P<rest>.*)", priority=60, name="meetings.reschedule",
+             usage="改期 12月6日 19:30", summary="会议改期", roles=SECRETARY_ROLES)
+def reschedule(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    branch = branch_or_refuse(ctx)
+    starts_at = parse_when(ctx.match["rest"] or "", ctx.now, tz=_tz(ctx))
+    if starts_at is None:
+        return T.MTG_RESCHEDULE_USAGE
+    meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "改期")
+    if isinstance(meeting, str):
+        return meeting
+    meetings.check_reschedule(ctx.session, actor=ctx.member, meeting=meeting, starts_at=starts_at,
+                              now=ctx.now, settings=ctx.settings)
+    ctx.start_conversation("meetings.confirm_reschedule", meeting_id=meeting.id,
+                           starts_at=starts_at.isoformat(), place=extract_place(ctx.match["rest"] or ""))
+    return T.MTG_RESCHEDULE_READBACK.format(label=T.type_label(meeting.type), id=meeting.id,
+                                            old=_when(ctx, meeting.starts_at), new=_when(ctx, starts_at))
+
+
+@routes.step("meetings.confirm_reschedule")
+def confirm_reschedule(ctx: Context) -> Reply:
+    if ctx.text not in CONFIRM_WORDS:
+        return T.MTG_CONFIRM_PROMPT
+    data = (ctx.conversation or {}).get("data") or {}
+    meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    meetings.reschedule(ctx.session, actor=ctx.member, meeting=meeting,
+                        starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
+                        place=data.get("place"))
+    ctx.end_conversation()
+    return T.MTG_RESCHEDULED.format(label=T.type_label(meeting.type), id=meeting.id,
+                                    when=_when(ctx, meeting.starts_at),
+                                    n=meetings.notified_count(ctx.session, meeting))
+
+
+@routes.text(r"取消会议\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.cancel",
+             usage="取消会议", summary="取消已安排的会议", roles=SECRETARY_ROLES)
+def cancel(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    branch = branch_or_refuse(ctx)
+    meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "取消会议")
+    if isinstance(meeting, str):
+        return meeting
+    meetings.check_cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now)
+    ctx.start_conversation("meetings.confirm_cancel", meeting_id=meeting.id)
+    return T.MTG_CANCEL_READBACK.format(when=_when(ctx, meeting.starts_at),
+                                        label=T.type_label(meeting.type), id=meeting.id)
+
+
+@routes.step("meetings.confirm_cancel")
+def confirm_cancel(ctx: Context) -> Reply:
+    if ctx.text not in CONFIRM_WORDS:
+        return T.MTG_CONFIRM_PROMPT
+    data = (ctx.conversation or {}).get("data") or {}
+    meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    meetings.cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now, settings=ctx.settings)
+    ctx.end_conversation()
+    return T.MTG_CANCEL_DONE.format(when=_when(ctx, meeting.starts_at), label=T.type_label(meeting.type),
                                     id=meeting.id, n=meetings.notified_count(ctx.session, meeting))
 
-    @router.text(r"(?:会议|会议安排|近期会议|会议列表)", priority=60, name="meetings.list",
-                 usage="会议", summary="查看近期会议")
-    def list_meetings(ctx: Context) -> Reply:
-        return _list_meetings(ctx)
 
-    @router.text(r"改期\s*(?:#?(?P<id>\d{1,9})(?=\s|$)\s*)?(?P<rest>.*)", priority=60, name="meetings.reschedule",
-                 usage="改期 12月6日 19:30", summary="会议改期", roles=SECRETARY_ROLES)
-    def reschedule(ctx: Context) -> Reply:
-        assert ctx.match is not None
+# -- check-in -----------------------------------------------------------------------------------------
+@routes.text(r"签到码\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.qr", usage="签到码",
+             summary="获取会议签到二维码", roles=SECRETARY_ROLES)
+def checkin_code(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    branch = branch_or_refuse(ctx)
+    meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now, limit=5), ctx.match["id"], "签到码")
+    if isinstance(meeting, str):
+        return meeting
+    page = qr.projector_pass(ctx.session, actor=ctx.member, meeting=meeting, settings=ctx.settings)
+    url = links.public_url(ctx.settings, f"/meetings/{page.meeting_id}/qr?k={page.key}", ctx.public_root)
+    return T.QR_PAGE_LINK.format(label=T.type_label(meeting.type), id=meeting.id,
+                                 when=_when(ctx, meeting.starts_at, year=False), url=url,
+                                 rotate=ctx.settings["QR_ROTATE_SECONDS"])
+
+
+def scan_checkin(ctx: Context, scene: str) -> Reply:
+    """A scan of a meeting's official-account QR: the webhook's hot path (two statements, no ORM session)."""
+    scan = checkin.scan_lookup(ctx.unit, scene, ctx.openid)
+    ctx.use_sender(scan.sender)
+    result = checkin.check_in(ctx.unit, meeting=scan.meeting, member=scan.member, now=ctx.now, channel="scan",
+                              settings=ctx.settings, source_key=ctx.dedupe_key)
+    return T.checkin_reply(result, ctx.settings)
+
+
+@routes.event("scan", name="meetings.scan")
+def on_scan(ctx: Context) -> Reply:
+    return scan_checkin(ctx, str(ctx.raw.get("EventKey") or ""))
+
+
+@routes.event("subscribe_scan", name="meetings.subscribe_scan")
+def on_subscribe_scan(ctx: Context) -> Reply:
+    scene = str(ctx.raw.get("EventKey") or "").removeprefix("qrscene_")
+    try:
+        return scan_checkin(ctx, scene)
+    except NotFound:
+        return G.WELCOME
+    except ServiceError as exc:
+        return G.WELCOME + "\n\n" + refusal(exc, ctx.settings)
+
+
+@routes.text(r"代签\s*(?P<name>.*)", priority=60, name="meetings.manual", usage="代签 张三",
+             summary="为不便扫码的党员登记签到", roles=("secretary", "committee_member"))
+def manual(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    name = (ctx.match["name"] or "").strip()
+    if not name:
+        return T.CHK_MANUAL_WHO
+    branch = branch_or_refuse(ctx)
+    result = checkin.check_in_by_name(ctx.unit, actor=ctx.member, branch=branch, name=name, now=ctx.now,
+                                      settings=ctx.settings, source_key=ctx.dedupe_key)
+    return T.checkin_reply(result, ctx.settings)
+
+
+@routes.text(r"签退", priority=60, name="meetings.signout")
+def sign_out(ctx: Context) -> Reply:
+    done = checkin.sign_out(ctx.session, member=ctx.member, now=ctx.now, settings=ctx.settings)
+    return T.signed_out(done, ctx.settings)
+
+
+@routes.text(r"签到情况\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.attendance", usage="签到情况",
+             summary="查看会议签到情况", roles=("secretary", "committee_member", "admin", "instructor"))
+def attendance_view(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    if ctx.match["id"]:
+        meeting = meetings.get_meeting(ctx.session, int(ctx.match["id"]))
+    else:
         branch = branch_or_refuse(ctx)
-        starts_at = parse_when(ctx.match["rest"] or "", ctx.now, tz=_tz(ctx))
-        if starts_at is None:
-            return M.MTG_RESCHEDULE_USAGE
-        meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "改期")
-        meetings.check_reschedule(ctx.session, actor=ctx.member, meeting=meeting, starts_at=starts_at,
-                                  now=ctx.now, settings=ctx.settings)
-        ctx.start_conversation("meetings.confirm_reschedule", meeting_id=meeting.id,
-                               starts_at=starts_at.isoformat(), place=extract_place(ctx.match["rest"] or ""))
-        return M.MTG_RESCHEDULE_READBACK.format(label=meetings.type_label(meeting.type), id=meeting.id,
-                                                old=_when(ctx, meeting.starts_at), new=_when(ctx, starts_at))
-
-    @router.step("meetings.confirm_reschedule")
-    def confirm_reschedule(ctx: Context) -> Reply:
-        if ctx.text not in CONFIRM_WORDS:
-            return M.MTG_CONFIRM_PROMPT
-        data = (ctx.conversation or {}).get("data") or {}
-        meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
-        meetings.reschedule(ctx.session, actor=ctx.member, meeting=meeting,
-                            starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
-                            place=data.get("place"))
-        ctx.end_conversation()
-        return M.MTG_RESCHEDULED.format(label=meetings.type_label(meeting.type), id=meeting.id,
-                                        when=_when(ctx, meeting.starts_at),
-                                        n=meetings.notified_count(ctx.session, meeting))
-
-    @router.text(r"取消会议\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.cancel",
-                 usage="取消会议", summary="取消已安排的会议", roles=SECRETARY_ROLES)
-    def cancel(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        branch = branch_or_refuse(ctx)
-        meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "取消会议")
-        meetings.check_cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now)
-        ctx.start_conversation("meetings.confirm_cancel", meeting_id=meeting.id)
-        return M.MTG_CANCEL_READBACK.format(when=_when(ctx, meeting.starts_at),
-                                            label=meetings.type_label(meeting.type), id=meeting.id)
-
-    @router.step("meetings.confirm_cancel")
-    def confirm_cancel(ctx: Context) -> Reply:
-        if ctx.text not in CONFIRM_WORDS:
-            return M.MTG_CONFIRM_PROMPT
-        data = (ctx.conversation or {}).get("data") or {}
-        meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
-        meetings.cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now, settings=ctx.settings)
-        ctx.end_conversation()
-        return M.MTG_CANCEL_DONE.format(when=_when(ctx, meeting.starts_at), label=meetings.type_label(meeting.type),
-                                        id=meeting.id, n=meetings.notified_count(ctx.session, meeting))
-
-    # -- check-in -----------------------------------------------------------------------------
-    @router.text(r"签到码\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.qr", usage="签到码",
-                 summary="获取会议签到二维码", roles=SECRETARY_ROLES)
-    def checkin_code(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        branch = branch_or_refuse(ctx)
-        meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now, limit=5), ctx.match["id"], "签到码")
-        require(ctx.session, ctx.member, Action.CHECKIN_OTHERS, meeting)
-        key = qr.page_key(meeting.id, int(meeting.ends_at.timestamp()), str(ctx.settings["SECRET_KEY"]))
-        url = f"{_public_base(ctx)}/meetings/{meeting.id}/qr?k={key}"
-        return M.QR_PAGE_LINK.format(label=meetings.type_label(meeting.type), id=meeting.id,
-                                     when=_when(ctx, meeting.starts_at, year=False), url=url,
-                                     rotate=ctx.settings["QR_ROTATE_SECONDS"])
-
-    def scan_checkin(ctx: Context, scene: str) -> Reply:
-        meeting, sender = checkin.scan_lookup(ctx.unit, scene, ctx.openid)
-        ctx.use_sender(sender)
-        result = checkin.check_in(ctx.unit, meeting=meeting, member=sender, now=ctx.now, channel="scan",
-                                  settings=ctx.settings, source_key=ctx.dedupe_key)
-        return result.message
-
-    @router.event("scan", name="meetings.scan")
-    def on_scan(ctx: Context) -> Reply:
-        return scan_checkin(ctx, str(ctx.raw.get("EventKey") or ""))
-
-    @router.event("subscribe_scan", name="meetings.subscribe_scan")
-    def on_subscribe_scan(ctx: Context) -> Reply:
-        scene = str(ctx.raw.get("EventKey") or "").removeprefix("qrscene_")
-        try:
-            return scan_checkin(ctx, scene)
-        except NotFound:
-            return M.WELCOME
-        except ServiceError as exc:
-            return M.WELCOME + "\n\n" + exc.message
-
-    @router.text(r"代签\s*(?P<name>.*)", priority=60, name="meetings.manual", usage="代签 张三",
-                 summary="为不便扫码的党员登记签到", roles=("secretary", "committee_member"))
-    def manual(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        name = (ctx.match["name"] or "").strip()
-        if not name:
-            return M.CHK_MANUAL_WHO
-        branch = branch_or_refuse(ctx)
-        open_now = [m for m in meetings.upcoming(ctx.session, branch.id, ctx.now, limit=10)
-                    if checkin.window(m, ctx.settings)[0] <= ctx.now]
-        if not open_now:
-            return M.CHK_NO_MEETING_NOW
-        target = checkin.find_member_by_name(ctx.session, branch.id, name)
-        result = checkin.check_in(ctx.unit, meeting=open_now[0], member=target, now=ctx.now, channel="manual",
-                                  settings=ctx.settings, entered_by=ctx.member, source_key=ctx.dedupe_key)
-        return result.message
-
-    @router.text(r"签退", priority=60, name="meetings.signout")
-    def sign_out(ctx: Context) -> Reply:
-        if ctx.member is None:
-            return M.CHK_UNBOUND
-        found = checkin.open_meetings_for(ctx.session, ctx.member, ctx.now, ctx.settings)
+        found = meetings.recent(ctx.session, branch.id, ctx.now, 1) or meetings.upcoming(
+            ctx.session, branch.id, ctx.now, 1)
         if not found:
-            return M.CHK_NO_MEETING_NOW
-        return checkin.sign_out(ctx.session, meeting=found[0], member=ctx.member, now=ctx.now, settings=ctx.settings)
-
-    @router.text(r"签到情况\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.attendance", usage="签到情况",
-                 summary="查看会议签到情况", roles=("secretary", "committee_member", "admin", "instructor"))
-    def attendance_view(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        if ctx.match["id"]:
-            meeting = meetings.get_meeting(ctx.session, int(ctx.match["id"]))
-        else:
-            branch = branch_or_refuse(ctx)
-            found = meetings.recent(ctx.session, branch.id, ctx.now, 1) or meetings.upcoming(
-                ctx.session, branch.id, ctx.now, 1)
-            if not found:
-                return M.MTG_NONE_UPCOMING
-            meeting = found[0]
-        require(ctx.session, ctx.member, Action.VIEW_ATTENDANCE, meeting)
-        return attendance.summary_text(attendance.summarize(ctx.session, meeting, ctx.now), ctx.settings)
-
-    # -- leave --------------------------------------------------------------------------------
-    @router.text(r"请假\s*(?P<reason>.*)", priority=60, name="meetings.leave", usage="请假 家中有事",
-                 summary="为下一次会议请假")
-    def ask_leave(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        req = leave.request_leave(ctx.session, member=ctx.member, reason=ctx.match["reason"] or "", now=ctx.now,
-                                  settings=ctx.settings)
-        info = leave.describe(ctx.session, req, ctx.settings)
-        return M.LEAVE_SUBMITTED.format(**info)
-
-    @router.text(r"(?P<verb>同意|不同意|批准|不批准)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.decide_leave",
-                 usage="同意 / 不同意", summary="审批请假", roles=("secretary", "committee_member"))
-    def decide_leave(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        approve = ctx.match["verb"] in ("同意", "批准")
-        if ctx.match["id"]:
-            request_id = int(ctx.match["id"])
-        else:
-            pending = leave.pending_for(ctx.session, ctx.member, ctx.now)
-            if not pending:
-                return M.LEAVE_NONE_PENDING
-            if len(pending) > 1:
-                lines = "\n".join(M.LEAVE_LINE.format(**leave.describe(ctx.session, r, ctx.settings))
-                                  for r in pending[:10])
-                return M.LEAVE_WHICH.format(lines=lines)
-            request_id = pending[0].id
-        req = leave.decide(ctx.session, actor=ctx.member, request_id=request_id, approve=approve, now=ctx.now,
-                           settings=ctx.settings)
-        info = leave.describe(ctx.session, req, ctx.settings)
-        return (M.LEAVE_APPROVED if approve else M.LEAVE_REJECTED).format(**info)
-
-    # -- minutes ------------------------------------------------------------------------------
-    @router.text(r"(?:记录|会议记录)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.minutes",
-                 usage="记录", summary="记录会议（文字和照片）", roles=("secretary", "committee_member"))
-    def start_minutes(ctx: Context) -> Reply:
-        assert ctx.match is not None
-        branch = meetings.managed_branch(ctx.session, ctx.member)
-        meeting = minutes.recordable(ctx.session, ctx.member, ctx.now, branch.id if branch else None,
-                                     int(ctx.match["id"]) if ctx.match["id"] else None)
-        ctx.start_conversation("meetings.minutes", meeting_id=meeting.id, texts=0, images=0)
-        return M.MIN_START.format(label=meetings.type_label(meeting.type), id=meeting.id,
-                                  when=_when(ctx, meeting.starts_at, year=False))
-
-    @router.step("meetings.minutes")
-    def minutes_text(ctx: Context) -> Reply:
-        data = dict((ctx.conversation or {}).get("data") or {})
-        meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
-        if ctx.text in DONE_WORDS:
-            ctx.end_conversation()
-            if not data.get("texts") and not data.get("images"):
-                return M.MIN_EMPTY_DONE
-            return M.MIN_DONE.format(texts=minutes.paragraphs(meeting),
-                                     images=minutes.image_count(ctx.session, meeting.id))
-        n = minutes.add_text(ctx.session, actor=ctx.member, meeting=meeting, text=ctx.text_raw.strip() or ctx.text,
-                             now=ctx.now)
-        data["texts"] = int(data.get("texts") or 0) + 1
-        ctx.start_conversation("meetings.minutes", **data)
-        return M.MIN_TEXT_SAVED.format(n=n)
-
-    @router.message("image", priority=10, name="meetings.image")
-    def minutes_image(ctx: Context) -> Reply:
-        conv = ctx.load_conversation()
-        if not conv or conv.get("step") != "meetings.minutes":
-            return M.NON_TEXT
-        data = dict(conv.get("data") or {})
-        meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
-        n = minutes.add_image(ctx.session, actor=ctx.member, meeting=meeting,
-                              media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, fetch=media_fetcher())
-        data["images"] = int(data.get("images") or 0) + 1
-        ctx.start_conversation("meetings.minutes", **data)
-        return M.MIN_IMAGE_SAVED.format(n=n)
-
-    # -- compliance ---------------------------------------------------------------------------
-    @router.text(r"(?:本月还差什么|还差什么|本月还差啥|进度|本月进度|完成情况)", priority=60, name="meetings.progress",
-                 usage="进度", summary="本月/本季度三会一课还差什么", roles=(*SECRETARY_ROLES, "instructor"))
-    def progress(ctx: Context) -> Reply:
-        branch = branch_or_refuse(ctx)
-        require(ctx.session, ctx.member, Action.VIEW_COMPLIANCE, branch)
-        bc = compliance.branch_compliance(ctx.session, branch.id, ctx.now, ctx.settings)
-        return compliance.progress_text(bc, ctx.now, ctx.settings)
+            return T.MTG_NONE_UPCOMING
+        meeting = found[0]
+    summary = attendance.summarize(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now)
+    return T.attendance_summary(summary, ctx.settings)
 
 
-__all__ = ["TYPE_LABELS", "register"]
+# -- leave --------------------------------------------------------------------------------------------
+@routes.text(r"请假\s*(?P<reason>.*)", priority=60, name="meetings.leave", usage="请假 家中有事",
+             summary="为下一次会议请假")
+def ask_leave(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    info = leave.request_leave(ctx.session, member=ctx.member, reason=ctx.match["reason"] or "", now=ctx.now)
+    return T.LEAVE_SUBMITTED.format(**T.leave_fields(info, ctx.settings))
+
+
+@routes.text(r"(?P<verb>同意|不同意|批准|不批准)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.decide_leave",
+             usage="同意 / 不同意", summary="审批请假", roles=("secretary", "committee_member"))
+def decide_leave(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    approve = ctx.match["verb"] in ("同意", "批准")
+    if ctx.match["id"]:
+        request_id = int(ctx.match["id"])
+    else:
+        pending = leave.pending_for(ctx.session, ctx.member, ctx.now)
+        if not pending:
+            return T.LEAVE_NONE_PENDING
+        if len(pending) > 1:
+            lines = "\n".join(T.LEAVE_LINE.format(**T.leave_fields(r, ctx.settings)) for r in pending[:10])
+            return T.LEAVE_WHICH.format(lines=lines)
+        request_id = pending[0].id
+    info = leave.decide(ctx.session, actor=ctx.member, request_id=request_id, approve=approve, now=ctx.now)
+    return (T.LEAVE_APPROVED if approve else T.LEAVE_REJECTED).format(**T.leave_fields(info, ctx.settings))
+
+
+# -- minutes ------------------------------------------------------------------------------------------
+@routes.text(r"(?:记录|会议记录)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.minutes",
+             usage="记录", summary="记录会议（文字和照片）", roles=("secretary", "committee_member"))
+def start_minutes(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    branch = meetings.managed_branch(ctx.session, ctx.member)
+    meeting = minutes.recordable(ctx.session, ctx.member, ctx.now, branch.id if branch else None,
+                                 int(ctx.match["id"]) if ctx.match["id"] else None)
+    ctx.start_conversation("meetings.minutes", meeting_id=meeting.id, texts=0, images=0)
+    return T.MIN_START.format(label=T.type_label(meeting.type), id=meeting.id,
+                              when=_when(ctx, meeting.starts_at, year=False))
+
+
+@routes.step("meetings.minutes")
+def minutes_text(ctx: Context) -> Reply:
+    data = dict((ctx.conversation or {}).get("data") or {})
+    meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    if ctx.text in DONE_WORDS:
+        ctx.end_conversation()
+        if not data.get("texts") and not data.get("images"):
+            return T.MIN_EMPTY_DONE
+        held = minutes.count(ctx.session, actor=ctx.member, meeting=meeting)
+        return T.MIN_DONE.format(texts=held.texts, images=held.images)
+    n = minutes.add_text(ctx.session, actor=ctx.member, meeting=meeting, text=ctx.text_raw.strip() or ctx.text,
+                         now=ctx.now)
+    data["texts"] = int(data.get("texts") or 0) + 1
+    ctx.start_conversation("meetings.minutes", **data)
+    return T.MIN_TEXT_SAVED.format(n=n)
+
+
+def _fetch_after_commit(ctx: Context, row_id: int) -> None:
+    """Download the photo from WeChat in the background once the message's transaction commits (the
+    reply does not wait); a failure is retried by the scheduler (minutes.fetch_missing)."""
+    source = wechat.media_fetcher()
+
+    def fetch() -> None:
+        minutes.fetch_one(source, row_id, now=clock.now())
+
+    def start() -> None:
+        wechat.in_background(fetch, name=f"media-fetch-{row_id}")
+
+    wechat.after_commit(ctx.session, start)
+
+
+@routes.message("image", priority=10, name="meetings.image")
+def minutes_image(ctx: Context) -> Reply:
+    conv = ctx.load_conversation()
+    if not conv or conv.get("step") != "meetings.minutes":
+        return G.NON_TEXT
+    data = dict(conv.get("data") or {})
+    meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    added = minutes.add_image(ctx.session, actor=ctx.member, meeting=meeting,
+                              media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now)
+    if added.new_media_id is not None:
+        _fetch_after_commit(ctx, added.new_media_id)
+    data["images"] = int(data.get("images") or 0) + 1
+    ctx.start_conversation("meetings.minutes", **data)
+    return T.MIN_IMAGE_SAVED.format(n=added.images)
+
+
+# -- compliance ---------------------------------------------------------------------------------------
+@routes.text(r"(?:本月还差什么|还差什么|本月还差啥|进度|本月进度|完成情况)", priority=60, name="meetings.progress",
+             usage="进度", summary="本月/本季度三会一课还差什么", roles=(*SECRETARY_ROLES, "instructor"))
+def progress(ctx: Context) -> Reply:
+    branch = branch_or_refuse(ctx)
+    bc = compliance.branch_compliance(ctx.session, actor=ctx.member, branch=branch, now=ctx.now,
+                                      settings=ctx.settings)
+    return T.progress_report(bc, ctx.now, ctx.settings)

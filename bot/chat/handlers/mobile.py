@@ -2,52 +2,54 @@
 
 from __future__ import annotations
 
-from bot.chat import texts as M
 from bot.chat.context import Context
 from bot.chat.handlers.meetings import branch_or_refuse
-from bot.chat.router import Reply, Router
+from bot.chat.router import Reply, Routes
 from bot.models import Branch
 from bot.services.errors import Invalid
 from bot.services.org import mobile
-from bot.services.org.structure import mask_phone
+from bot.texts import org as T
 
 SECRETARY_ROLES = ("secretary", "admin")
 
+routes = Routes()
+
 
 def _host(ctx: Context) -> Branch:
-    return branch_or_refuse(ctx, M.MOB_NO_BRANCH, M.NEED_BINDING)
+    return branch_or_refuse(ctx, "mobile_no_branch", "need_binding")
 
 
 def _phone(ctx: Context) -> str:
     assert ctx.match is not None
     given = (ctx.match["phone"] or "").strip()
     if not given:
-        raise Invalid(M.MOB_USAGE)
+        raise Invalid("mobile_usage")
     return given
 
 
-def register(router: Router) -> None:
-    @router.text(r"登记流动党员\s*(?P<phone>.*)", priority=60, name="mobile.register", usage="登记流动党员 手机号",
-                 summary="把外支部党员登记为本支部流动党员", roles=SECRETARY_ROLES)
-    def add(ctx: Context) -> Reply:
-        host = _host(ctx)
-        done = mobile.register(ctx.session, actor=ctx.member, host=host, phone=_phone(ctx), now=ctx.now)
-        text = M.MOB_DONE if done.created else M.MOB_ALREADY
-        return text.format(name=done.member.name, home=done.home, branch=host.name,
-                           phone=mask_phone(done.member.phone))
+@routes.text(r"登记流动党员\s*(?P<phone>.*)", priority=60, name="mobile.register", usage="登记流动党员 手机号",
+             summary="把外支部党员登记为本支部流动党员", roles=SECRETARY_ROLES)
+def add(ctx: Context) -> Reply:
+    host = _host(ctx)
+    done = mobile.register(ctx.session, actor=ctx.member, host=host, phone=_phone(ctx), now=ctx.now)
+    text = T.MOB_DONE if done.created else T.MOB_ALREADY
+    return text.format(name=done.member.name, home=done.home or T.NO_HOME_BRANCH, branch=host.name,
+                       phone=done.phone)
 
-    @router.text(r"取消流动党员\s*(?P<phone>.*)", priority=60, name="mobile.unregister")
-    def remove(ctx: Context) -> Reply:
-        host = _host(ctx)
-        member = mobile.unregister(ctx.session, actor=ctx.member, host=host, phone=_phone(ctx))
-        return M.MOB_REMOVED.format(name=member.name, branch=host.name)
 
-    @router.text(r"流动党员", priority=55, name="mobile.list", usage="流动党员", summary="查看本支部登记的流动党员",
-                 roles=("secretary", "committee_member", "admin"))
-    def listing(ctx: Context) -> Reply:
-        host = _host(ctx)
-        found = mobile.registered_with(ctx.session, actor=ctx.member, host=host)
-        if not found:
-            return M.MOB_LIST_EMPTY.format(branch=host.name)
-        lines = [M.MOB_LIST_LINE.format(name=m.name, home=home, phone=mask_phone(m.phone)) for m, home in found]
-        return M.MOB_LIST.format(branch=host.name, n=len(found), lines="\n".join(lines))
+@routes.text(r"取消流动党员\s*(?P<phone>.*)", priority=60, name="mobile.unregister")
+def remove(ctx: Context) -> Reply:
+    host = _host(ctx)
+    member = mobile.unregister(ctx.session, actor=ctx.member, host=host, phone=_phone(ctx))
+    return T.MOB_REMOVED.format(name=member.name, branch=host.name)
+
+
+@routes.text(r"流动党员", priority=55, name="mobile.list", usage="流动党员", summary="查看本支部登记的流动党员",
+             roles=("secretary", "committee_member", "admin"))
+def listing(ctx: Context) -> Reply:
+    host = _host(ctx)
+    found = mobile.registered_with(ctx.session, actor=ctx.member, host=host)
+    if not found:
+        return T.MOB_LIST_EMPTY.format(branch=host.name)
+    lines = [T.MOB_LIST_LINE.format(name=m.name, home=m.home or T.NO_HOME_BRANCH, phone=m.phone) for m in found]
+    return T.MOB_LIST.format(branch=host.name, n=len(found), lines="\n".join(lines))

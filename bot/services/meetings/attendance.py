@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.models import Attendance, LeaveRequest, Meeting, Member
-from bot.services.meetings.scheduling import expected_members, fmt_when, type_label
+from bot.services import authz
+from bot.services.authz import Action
+from bot.services.meetings.scheduling import expected_members
 
 QUORUM_TYPES = ("general_meeting", "committee_meeting")
 
@@ -49,7 +49,9 @@ class AttendanceSummary:
         return data
 
 
-def summarize(session: Session, meeting: Meeting, now: datetime) -> AttendanceSummary:
+def summarize(session: Session, *, actor: authz.Actor | None, meeting: Meeting, now: datetime) -> AttendanceSummary:
+    """签到情况 of one meeting, for whoever may view its attendance (the CLI as the operator)."""
+    authz.require(session, actor, Action.VIEW_ATTENDANCE, meeting)
     roll = expected_members(session, meeting)
     roll_ids = {m.id for m in roll}
     rows = session.execute(
@@ -78,24 +80,3 @@ def summarize(session: Session, meeting: Meeting, now: datetime) -> AttendanceSu
         late=len(late_names), extra=len(rows) - len(present_names), quorum_rule=rule, quorum_base=base,
         quorum_present=present_q, quorum_met=met, present_names=present_names, late_names=late_names,
         leave_names=leave_names, absent_names=absent_names)
-
-
-def summary_text(summary: AttendanceSummary, settings: Mapping[str, Any], *, names: bool = True) -> str:
-    """The secretary's 签到情况 message."""
-    lines = [M.ATT_SUMMARY.format(
-        label=type_label(summary.type), id=summary.meeting_id, when=fmt_when(summary.starts_at, settings),
-        expected=summary.expected, present=summary.present, leave=summary.leave,
-        absent_word="缺席" if summary.ended else "未签到", absent=summary.absent, late=summary.late)]
-    if summary.extra:
-        lines.append(M.ATT_EXTRA.format(n=summary.extra))
-    if summary.quorum_rule:
-        rule = M.ATT_QUORUM_RULES[summary.quorum_rule]
-        template = M.ATT_QUORUM_OK if summary.quorum_met else M.ATT_QUORUM_FAIL
-        lines.append(template.format(present=summary.quorum_present, base=summary.quorum_base, rule=rule))
-    if names:
-        for title, items in (("迟到", summary.late_names), ("请假", summary.leave_names),
-                             ("缺席" if summary.ended else "未签到", summary.absent_names)):
-            if items:
-                shown = "、".join(items[:30]) + ("等" if len(items) > 30 else "")
-                lines.append(M.ATT_NAMES.format(title=title, names=shown))
-    return "\n".join(lines)

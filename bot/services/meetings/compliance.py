@@ -18,13 +18,12 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
-from bot.models import Attendance, Branch, Committee, Meeting, Member, PartyGroup
-from bot.services.errors import NotFound
+from bot.infra.clock import local_tz
+from bot.models import Attendance, Branch, Meeting, Member, PartyGroup
+from bot.services import authz
+from bot.services.authz import Action
 from bot.services.meetings.attendance import quorum_met
-from bot.services.meetings.scheduling import fmt_when, type_label, tz_of
-
-PERIOD_WORDS = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+from bot.services.org.structure import committee_subtree
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ class BranchCompliance:
 
 def period_bounds(now: datetime, period: str, settings: Mapping[str, Any]) -> tuple[str, datetime, datetime]:
     """(label, start, end) of the period containing `now`, in local time, returned as aware datetimes."""
-    local = now.astimezone(tz_of(settings))
-    zone = tz_of(settings)
+    zone = local_tz(settings)
+    local = now.astimezone(zone)
     if period == "month":
         start = datetime(local.year, local.month, 1, tzinfo=zone)
         end = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=zone)
@@ -78,12 +77,6 @@ def period_bounds(now: datetime, period: str, settings: Mapping[str, Any]) -> tu
     if period == "year":
         return str(local.year), datetime(local.year, 1, 1, tzinfo=zone), datetime(local.year + 1, 1, 1, tzinfo=zone)
     raise ValueError(f"unknown period {period!r}")
-
-
-def _subtree_committees(committee_id: int) -> Select[Any]:
-    tree = select(Committee.id).where(Committee.id == committee_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Committee.id).where(Committee.parent_id == tree.c.id))
-    return select(tree.c.id)
 
 
 def _compute(session: Session, branch_ids: Select[Any], now: datetime,
@@ -173,41 +166,22 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
     return out
 
 
-def branch_compliance(session: Session, branch_id: int, now: datetime, settings: Mapping[str, Any]) -> BranchCompliance:
-    found = _compute(session, select(Branch.id).where(Branch.id == branch_id), now, settings)
-    if not found:
-        raise NotFound(M.MTG_NO_BRANCH)
-    return found[0]
+def branch_compliance(session: Session, *, actor: authz.Actor | None, branch: Branch, now: datetime,
+                      settings: Mapping[str, Any]) -> BranchCompliance:
+    """进度: one branch's figures, for whoever may view its compliance."""
+    authz.require(session, actor, Action.VIEW_COMPLIANCE, branch)
+    [found] = _compute(session, select(Branch.id).where(Branch.id == branch.id), now, settings)
+    return found
 
 
 def subtree_compliance(session: Session, committee_id: int, now: datetime,
                        settings: Mapping[str, Any]) -> list[BranchCompliance]:
-    """Every branch under the committee and its sub-committees, in a fixed number of queries."""
-    ids = select(Branch.id).where(Branch.committee_id.in_(_subtree_committees(committee_id)))
+    """Every branch under the committee and its sub-committees, in a fixed number of queries (the scheduler's
+    digest: what is due, no actor)."""
+    ids = select(Branch.id).where(Branch.committee_id.in_(committee_subtree(committee_id)))
     return _compute(session, ids, now, settings)
 
 
 def all_compliance(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[BranchCompliance]:
     """Every branch of every committee, in the same fixed number of queries (the scheduler's sweep)."""
     return _compute(session, select(Branch.id), now, settings)
-
-
-def progress_text(bc: BranchCompliance, now: datetime, settings: Mapping[str, Any]) -> str:
-    """The secretary's 进度 / 本月还差什么 answer, with why a meeting without quorum did not count."""
-    local = now.astimezone(tz_of(settings))
-    lines = [M.CMP_HEADER.format(branch=bc.branch_name, label="三会一课", date=f"{local.month}月{local.day}日")]
-    order = {"month": 0, "quarter": 1, "year": 2}
-    for item in sorted(bc.items, key=lambda i: order.get(i.period, 3)):
-        period = f"{PERIOD_WORDS.get(item.period, '')} {item.period_label}"
-        if item.missing:
-            lines.append(M.CMP_LINE_MISSING.format(type=type_label(item.meeting_type), period=period,
-                                                   required=item.required, missing=item.missing))
-        else:
-            lines.append(M.CMP_LINE_OK.format(type=type_label(item.meeting_type), period=period,
-                                              required=item.required, held=item.held_with_quorum))
-        for u in item.unquorate:
-            lines.append(M.CMP_UNQUORATE.format(when=fmt_when(u.starts_at, settings, year=False),
-                                                type=type_label(item.meeting_type), present=u.present, base=u.base))
-    missing = [type_label(t) for t in bc.missing_types]
-    lines.append(M.CMP_TODO.format(items="、".join(missing)) if missing else M.CMP_ALL_DONE)
-    return "\n".join(lines)

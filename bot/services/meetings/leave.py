@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.models import LeaveRequest, Meeting, Member, RoleGrant
 from bot.services import authz
 from bot.services.authz import Action
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
-from bot.services.meetings.scheduling import expected_members, fmt_when, type_label, upcoming
+from bot.services.meetings.scheduling import expected_members, upcoming
 from bot.services.notify.outbox import enqueue, enqueue_many
+
+
+@dataclass(frozen=True)
+class LeaveInfo:
+    """A leave request and what it is about (worded by bot.texts.meetings.leave_fields)."""
+
+    id: int
+    member_id: int
+    member_name: str
+    meeting_id: int
+    meeting_type: str
+    starts_at: datetime
+    reason: str
+    status: str  # pending | approved | rejected
 
 
 def next_meeting_for(session: Session, member: Member, now: datetime) -> Meeting | None:
@@ -35,78 +47,81 @@ def approvers(session: Session, branch_id: int) -> list[int]:
         .order_by(RoleGrant.member_id)).unique())
 
 
+def _info(req: LeaveRequest, meeting: Meeting, member: Member) -> LeaveInfo:
+    return LeaveInfo(id=req.id, member_id=member.id, member_name=member.name, meeting_id=meeting.id,
+                     meeting_type=meeting.type, starts_at=meeting.starts_at, reason=req.reason, status=req.status)
+
+
+def describe(session: Session, req: LeaveRequest) -> LeaveInfo:
+    meeting = session.get(Meeting, req.meeting_id)
+    member = session.get(Member, req.member_id)
+    assert meeting is not None and member is not None
+    return _info(req, meeting, member)
+
+
 def request_leave(session: Session, *, member: Member | None, reason: str, now: datetime,
-                  settings: Mapping[str, Any], meeting: Meeting | None = None) -> LeaveRequest:
+                  meeting: Meeting | None = None) -> LeaveInfo:
     """File a pending request for the member's next meeting and notify the approvers through the outbox."""
     if member is None:
-        raise PermissionDenied(M.CHK_UNBOUND)
+        raise PermissionDenied("unbound")
     reason = (reason or "").strip()[:200]
     if not reason:
-        raise Invalid(M.LEAVE_NEED_REASON)
+        raise Invalid("leave_need_reason")
     if meeting is None:
         meeting = next_meeting_for(session, member, now)
         if meeting is None:
-            raise NotFound(M.LEAVE_NO_MEETING)
+            raise NotFound("leave_no_meeting")
     if meeting.status != "scheduled":
-        raise Conflict(M.MTG_CANCELLED_ALREADY)
+        raise Conflict("meeting_cancelled")
     if meeting.starts_at <= now:
-        raise Conflict(M.LEAVE_STARTED)
+        raise Conflict("leave_started")
     if not any(m.id == member.id for m in expected_members(session, meeting)):
-        raise PermissionDenied(M.LEAVE_NO_MEETING)
-    label, when = type_label(meeting.type), fmt_when(meeting.starts_at, settings, year=False)
+        raise PermissionDenied("leave_no_meeting")
     existing = session.scalar(select(LeaveRequest).where(LeaveRequest.meeting_id == meeting.id,
                                                          LeaveRequest.member_id == member.id))
     if existing is not None:
-        raise Conflict(M.LEAVE_ALREADY.format(when=when, label=label, status=M.LEAVE_STATUS[existing.status]))
+        raise Conflict("leave_already", when=meeting.starts_at, type=meeting.type, status=existing.status)
     req = LeaveRequest(meeting_id=meeting.id, member_id=member.id, reason=reason, status="pending", created_at=now)
     session.add(req)
     session.flush()
-    text = M.LEAVE_NOTICE.format(name=member.name, when=when, label=label, reason=reason, id=req.id)
-    enqueue_many(session, [dict(kind="leave_requested", recipient_id=approver, text=text, due_at=now,
-                                subject_type="leave_request", subject_id=req.id, slot="new",
-                                payload={"leave_request_id": req.id, "meeting_id": meeting.id})
+    params = {"leave_request_id": req.id, "meeting_id": meeting.id, "name": member.name, "type": meeting.type,
+              "starts_at": meeting.starts_at.isoformat(), "reason": reason}
+    enqueue_many(session, [dict(kind="leave_requested", recipient_id=approver, params=params, due_at=now,
+                                subject_type="leave_request", subject_id=req.id, slot="new")
                            for approver in approvers(session, meeting.branch_id)])
-    return req
+    return _info(req, meeting, member)
 
 
-def pending_for(session: Session, actor: Member | None, now: datetime) -> list[LeaveRequest]:
-    """Pending requests for meetings not yet ended that `actor` may decide."""
+def pending_for(session: Session, actor: Member | None, now: datetime) -> list[LeaveInfo]:
+    """Pending requests for meetings not yet ended that `actor` may decide (APPROVE_LEAVE on each)."""
     if actor is None:
         return []
     rows = session.execute(select(LeaveRequest, Meeting).join(Meeting, Meeting.id == LeaveRequest.meeting_id).where(
         LeaveRequest.status == "pending", Meeting.status == "scheduled", Meeting.ends_at > now)
         .order_by(LeaveRequest.id).limit(200)).all()
-    return [req for req, meeting in rows if authz.can(session, actor, Action.APPROVE_LEAVE, meeting)]
+    return [describe(session, req) for req, meeting in rows
+            if authz.can(session, actor, Action.APPROVE_LEAVE, meeting)]
 
 
-def describe(session: Session, req: LeaveRequest, settings: Mapping[str, Any]) -> dict[str, str]:
-    meeting = session.get(Meeting, req.meeting_id)
-    member = session.get(Member, req.member_id)
-    assert meeting is not None and member is not None
-    return {"name": member.name, "when": fmt_when(meeting.starts_at, settings, year=False),
-            "label": type_label(meeting.type), "reason": req.reason, "id": str(req.id)}
-
-
-def decide(session: Session, *, actor: Member | None, request_id: int, approve: bool, now: datetime,
-           settings: Mapping[str, Any]) -> LeaveRequest:
+def decide(session: Session, *, actor: Member | None, request_id: int, approve: bool, now: datetime) -> LeaveInfo:
     """同意 / 不同意: only the branch's secretary or committee members; the member is told."""
     req = session.get(LeaveRequest, request_id)
     if req is None:
-        raise NotFound(M.LEAVE_NONE_PENDING)
+        raise NotFound("leave_none_pending")
     meeting = session.get(Meeting, req.meeting_id)
     if meeting is None:
-        raise NotFound(M.MTG_NOT_FOUND)
+        raise NotFound("meeting_not_found")
     authz.require(session, actor, Action.APPROVE_LEAVE, meeting)
     assert actor is not None
     if req.status != "pending":
-        raise Conflict(M.LEAVE_DECIDED_ALREADY.format(status=M.LEAVE_STATUS[req.status]))
+        raise Conflict("leave_decided_already", status=req.status)
     req.status = "approved" if approve else "rejected"
     req.decided_by_id = actor.id
     req.decided_at = now
     session.flush()
-    info = describe(session, req, settings)
-    text = (M.LEAVE_NOTICE_APPROVED if approve else M.LEAVE_NOTICE_REJECTED).format(**info)
-    enqueue(session, kind="leave_decided", recipient_id=req.member_id, text=text, due_at=now,
-            subject_type="leave_request", subject_id=req.id, slot=req.status,
-            payload={"leave_request_id": req.id, "meeting_id": meeting.id, "status": req.status})
-    return req
+    info = describe(session, req)
+    enqueue(session, kind="leave_decided", recipient_id=req.member_id, due_at=now,
+            params={"leave_request_id": req.id, "meeting_id": meeting.id, "status": req.status,
+                    "type": meeting.type, "starts_at": meeting.starts_at.isoformat()},
+            subject_type="leave_request", subject_id=req.id, slot=req.status)
+    return info

@@ -1,10 +1,11 @@
-"""Minutes (会议记录): text paragraphs and photos for a meeting; photos are fetched from WeChat off the request.
+"""Minutes (会议记录): text paragraphs and photos for a meeting.
 
-An image message carries only a media id (valid 3 days on WeChat). We store the id at once, in the
-message's transaction, and fetch the file (media/get) into MEDIA_DIR in a background thread started after
-that transaction commits, so the webhook never waits on the WeChat API. A photo whose fetch failed keeps
-path NULL; `fetch_missing` tries it again: the scheduler every MEDIA_RETRY_EVERY seconds while WeChat still
-keeps the file (MEDIA_VALID_DAYS), or `flask --app bot minutes-fetch` by hand.
+An image message carries only a media id (valid 3 days on WeChat). `add_image` stores the id in the
+message's transaction; the channel downloads the file off the request (the chat handler starts a background
+download after the commit, bot.infra.wechat) and `fetch_one` stores it. A photo whose fetch failed keeps path
+NULL; `fetch_missing` tries again while WeChat still keeps the file (MEDIA_VALID_DAYS): the scheduler every
+MEDIA_RETRY_EVERY seconds, or `flask --app bot minutes-fetch` by hand. The download itself (WeChat's
+media/get) is the caller's: a MediaSource it passes in.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.models import Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
@@ -34,33 +33,30 @@ PARAGRAPH_SEP = "\n\n"
 MEDIA_VALID_DAYS = 3  # WeChat keeps a message's temporary media this long; later a fetch can only fail
 MAX_MINUTES_CHARS = 50_000
 
-_threads: list[threading.Thread] = []
-_threads_lock = threading.Lock()
+
+class MediaSource(Protocol):
+    """Where photos come from and go to: new sessions (a fetch runs outside any request), the download of
+    a media id (WeChat's media/get; raises if it fails), and the directory files are kept in."""
+
+    @property
+    def sessions(self) -> Callable[[], Session]: ...
+
+    @property
+    def media_dir(self) -> str: ...
+
+    def download(self, media_id: str) -> bytes: ...
 
 
-# -- running work after the caller's transaction commits ----------------------------------------
-def after_commit(session: Session, fn: Callable[[], None]) -> None:
-    """Run `fn` once the session's outermost transaction commits; drop it if it rolls back."""
-    pending: list[Callable[[], None]] = session.info.setdefault("after_commit", [])
-    pending.append(fn)
-    if session.info.get("after_commit_hooked"):
-        return
-    session.info["after_commit_hooked"] = True
+@dataclass(frozen=True)
+class MinutesCount:
+    texts: int  # paragraphs of text
+    images: int  # photos
 
-    def run(sess: Session) -> None:
-        todo = list(sess.info.get("after_commit", []))
-        sess.info["after_commit"] = []
-        for job in todo:
-            try:
-                job()
-            except Exception:
-                log.exception("after-commit job failed")
 
-    def drop(sess: Session, _previous: Any = None) -> None:
-        sess.info["after_commit"] = []
-
-    event.listen(session, "after_commit", run)
-    event.listen(session, "after_soft_rollback", drop)
+@dataclass(frozen=True)
+class ImageAdded:
+    images: int  # photos of the meeting now
+    new_media_id: int | None  # the row to fetch after the commit; None: the photo was already kept
 
 
 # -- the conversation's steps --------------------------------------------------------------------
@@ -74,7 +70,7 @@ def recordable(session: Session, actor: Member | None, now: datetime, branch_id:
         found = recent(session, branch_id, now, limit=1) if branch_id is not None else []
         meeting = found[0] if found else None
     if meeting is None or meeting.status != "scheduled" or meeting.starts_at > now:
-        raise Invalid(M.MIN_NO_MEETING)
+        raise Invalid("minutes_no_meeting")
     authz.require(session, actor, Action.RECORD_MINUTES, meeting)
     return meeting
 
@@ -88,6 +84,12 @@ def image_count(session: Session, meeting_id: int) -> int:
                               .where(MinutesMedia.meeting_id == meeting_id)) or 0)
 
 
+def count(session: Session, *, actor: Member | None, meeting: Meeting) -> MinutesCount:
+    """What the minutes of a meeting hold (完成)."""
+    authz.require(session, actor, Action.RECORD_MINUTES, meeting)
+    return MinutesCount(paragraphs(meeting), image_count(session, meeting.id))
+
+
 def add_text(session: Session, *, actor: Member | None, meeting: Meeting, text: str, now: datetime) -> int:
     """Append one paragraph; returns how many paragraphs the minutes now have."""
     authz.require(session, actor, Action.RECORD_MINUTES, meeting)
@@ -96,7 +98,7 @@ def add_text(session: Session, *, actor: Member | None, meeting: Meeting, text: 
         return paragraphs(meeting)
     current = meeting.minutes_text or ""
     if len(current) + len(text) > MAX_MINUTES_CHARS:
-        raise Invalid(M.MIN_TOO_LONG)
+        raise Invalid("minutes_too_long")
     meeting.minutes_text = current + PARAGRAPH_SEP + text if current else text
     if meeting.recorded_at is None:
         meeting.recorded_at = now
@@ -104,22 +106,15 @@ def add_text(session: Session, *, actor: Member | None, meeting: Meeting, text: 
     return paragraphs(meeting)
 
 
-@dataclass(frozen=True)
-class MediaFetch:
-    """What the background fetch needs: a session factory, the WeChat client, the directory."""
-
-    session_factory: Callable[[], Session]
-    client: Any
-    media_dir: str
-
-
-def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media_id: str, now: datetime,
-              fetch: MediaFetch | None) -> int:
-    """Keep a photo's media id (once per meeting) and fetch the file after commit; returns the photo count."""
+def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media_id: str,
+              now: datetime) -> ImageAdded:
+    """Keep a photo's media id (once per meeting); the caller fetches the file once this commits
+    (`new_media_id`, with fetch_one)."""
     authz.require(session, actor, Action.RECORD_MINUTES, meeting)
     media_id = (media_id or "").strip()[:128]
     if not media_id:
-        raise Invalid(M.NON_TEXT)
+        raise Invalid("minutes_no_media")
+    new_id: int | None = None
     exists = session.scalar(select(MinutesMedia.id).where(MinutesMedia.meeting_id == meeting.id,
                                                           MinutesMedia.media_id == media_id))
     if exists is None:
@@ -133,73 +128,49 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
         else:
             if meeting.recorded_at is None:
                 meeting.recorded_at = now
-            if fetch is not None:
-                row_id = row.id
-                after_commit(session, lambda: _start(fetch, row_id))
+            new_id = row.id
     session.flush()
-    return image_count(session, meeting.id)
+    return ImageAdded(image_count(session, meeting.id), new_id)
 
 
 # -- fetching ------------------------------------------------------------------------------------
-def start_fetch(fetch: MediaFetch, row_id: int) -> threading.Thread:
-    thread = threading.Thread(target=fetch_one, args=(fetch, row_id), name=f"media-fetch-{row_id}", daemon=True)
-    with _threads_lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        _threads.append(thread)
-    thread.start()
-    return thread
-
-
-def _start(fetch: MediaFetch, row_id: int) -> None:
-    start_fetch(fetch, row_id)
-
-
-def wait_for_fetches(timeout: float = 10.0) -> None:
-    """Join the background fetches started so far (tests and orderly shutdown)."""
-    with _threads_lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(timeout)
-
-
 def _safe_name(media_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", media_id)[:100] or "media"
 
 
-def fetch_one(fetch: MediaFetch, row_id: int) -> bool:
+def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
     """Download one photo into MEDIA_DIR/<meeting>/<media id>.jpg and note the path; False on failure."""
-    with fetch.session_factory() as session:
+    with source.sessions() as session:
         row = session.get(MinutesMedia, row_id)
         if row is None or row.path:
             return row is not None
         meeting_id, media_id = row.meeting_id, row.media_id
     try:
-        resp = fetch.client.media.download(media_id)
-        content: bytes = resp.content
-    except Exception as exc:  # wechatpy raises its own and requests' errors; keep the row for a later try
+        content = source.download(media_id)
+    except Exception as exc:  # WeChat's or the network's error: keep the row for a later try
         log.warning("media %s of meeting %s not fetched: %s", media_id, meeting_id, exc)
         return False
-    folder = os.path.join(fetch.media_dir, str(meeting_id))
+    folder = os.path.join(source.media_dir, str(meeting_id))
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, _safe_name(media_id) + ".jpg")
     tmp = path + ".part"
     with open(tmp, "wb") as fh:
         fh.write(content)
     os.replace(tmp, path)
-    with fetch.session_factory() as session, session.begin():
+    with source.sessions() as session, session.begin():
         row = session.get(MinutesMedia, row_id)
         if row is not None:
             row.path = path
-            row.fetched_at = datetime.now(UTC)
+            row.fetched_at = now
     return True
 
 
-def fetch_missing(fetch: MediaFetch, limit: int = 50, now: datetime | None = None) -> int:
+def fetch_missing(source: MediaSource, limit: int = 50, *, now: datetime) -> int:
     """Fetch photos whose earlier fetch failed and that WeChat still keeps (sent within MEDIA_VALID_DAYS),
     oldest first, since they expire first; returns how many were fetched now."""
-    since = (now or datetime.now(UTC)) - timedelta(days=MEDIA_VALID_DAYS)
-    with fetch.session_factory() as session:
+    since = now - timedelta(days=MEDIA_VALID_DAYS)
+    with source.sessions() as session:
         ids = list(session.scalars(select(MinutesMedia.id).where(MinutesMedia.path.is_(None),
                                                                  MinutesMedia.created_at >= since)
                                    .order_by(MinutesMedia.id).limit(limit)))
-    return sum(1 for row_id in ids if fetch_one(fetch, row_id))
+    return sum(1 for row_id in ids if fetch_one(source, row_id, now=now))

@@ -13,10 +13,18 @@ import hashlib
 import hmac
 import io
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from bot.chat import texts as M
-from bot.services.errors import Invalid
+from sqlalchemy.orm import Session
+
+from bot.models import Meeting, Member
+from bot.services import authz
+from bot.services.authz import Action
+from bot.services.errors import Conflict, Invalid, PermissionDenied
+from bot.services.meetings.scheduling import get_meeting
 
 _TOKEN_RE = re.compile(r"(?P<mid>[0-9]{1,12})\.(?P<win>[0-9]{1,12})\.(?P<sig>[A-Za-z0-9_-]{22})")
 CLOCK_SKEW_SECONDS = 2  # a phone's scan may reach us a moment before the projector's next slot
@@ -35,28 +43,24 @@ def make_token(meeting_id: int, now: datetime, secret: str, rotate_seconds: int)
 
 def verify_token(token: str, now: datetime, secret: str, rotate_seconds: int, ttl: int,
                  meeting_id: int | None = None) -> int:
-    """The meeting id a token is for; Invalid (with the reason in Chinese) if tampered, expired or foreign."""
+    """The meeting id a token is for; Invalid (qr_bad, qr_expired, qr_other_meeting) if tampered, expired or
+    foreign."""
     found = _TOKEN_RE.fullmatch(token or "")
     if not found:
-        raise Invalid(M.QR_BAD, code="qr_bad")
+        raise Invalid("qr_bad")
     mid, window = int(found["mid"]), int(found["win"])
     expected = _sig(secret, "checkin", mid, window, rotate_seconds)
     if not hmac.compare_digest(expected, found["sig"]):
-        raise Invalid(M.QR_BAD, code="qr_bad")
+        raise Invalid("qr_bad")
     issued = window * rotate_seconds
     ts = now.timestamp()
     if issued > ts + CLOCK_SKEW_SECONDS:
-        raise Invalid(M.QR_BAD, code="qr_bad")
+        raise Invalid("qr_bad")
     if ts >= issued + ttl:
-        raise Invalid(M.QR_EXPIRED.format(ttl=ttl), code="qr_expired")
+        raise Invalid("qr_expired", ttl=ttl)
     if meeting_id is not None and mid != meeting_id:
-        raise Invalid(M.QR_OTHER_MEETING, code="qr_other_meeting")
+        raise Invalid("qr_other_meeting")
     return mid
-
-
-def seconds_to_next(now: datetime, rotate_seconds: int) -> float:
-    ts = now.timestamp()
-    return rotate_seconds - (ts % rotate_seconds)
 
 
 # -- the projector page's own key: whoever holds the link may show the codes until the meeting ends --
@@ -71,6 +75,34 @@ def page_key_valid(meeting_id: int, key: str, now: datetime, secret: str) -> boo
     expires = int(expires_text)
     good = hmac.compare_digest(_sig(secret, "projector", meeting_id, expires), sig)
     return good and now.timestamp() < expires
+
+
+@dataclass(frozen=True)
+class ProjectorPass:
+    """The projector page's key for a meeting (the page is /meetings/<meeting_id>/qr?k=<key>)."""
+
+    meeting_id: int
+    key: str
+
+
+def projector_pass(session: Session, *, actor: Member | None, meeting: Meeting,
+                   settings: Mapping[str, Any]) -> ProjectorPass:
+    """签到码: the key to the meeting's projector page, for whoever may check members in (CHECKIN_OTHERS);
+    valid until the meeting ends."""
+    authz.require(session, actor, Action.CHECKIN_OTHERS, meeting)
+    key = page_key(meeting.id, int(meeting.ends_at.timestamp()), str(settings["SECRET_KEY"]))
+    return ProjectorPass(meeting.id, key)
+
+
+def projector_meeting(session: Session, *, meeting_id: int, key: str, now: datetime,
+                      settings: Mapping[str, Any]) -> Meeting:
+    """The meeting whose projector page the key opens: whoever holds a valid key may show its codes."""
+    if not page_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
+        raise PermissionDenied("qr_page_expired")
+    meeting = get_meeting(session, meeting_id)
+    if meeting.status != "scheduled":
+        raise Conflict("checkin_cancelled")
+    return meeting
 
 
 def png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:

@@ -6,51 +6,24 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
-from bot.models import Branch, Meeting, Member, PartyGroup, RoleGrant
-from bot.nlp import TYPE_LABELS
+from bot.models import Branch, Meeting, Member, Notification, PartyGroup, RoleGrant
 from bot.services import authz
 from bot.services.authz import Action
-from bot.services.errors import Conflict, Invalid, NotFound
+from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.notify.outbox import enqueue_many
 
-WEEKDAYS = "一二三四五六日"
-KIND_LABELS = {"full": "建制型", "functional": "功能性"}
-CLOSED_STATUSES = ("cancelled", "deleted")
 MAX_AHEAD = timedelta(days=366)
-
-
-# -- formatting (every channel shows times the same way) ----------------------------------------
-def tz_of(settings: Mapping[str, Any]) -> ZoneInfo:
-    return ZoneInfo(str(settings.get("TZ") or "Asia/Shanghai"))
-
-
-def fmt_when(moment: datetime, settings: Mapping[str, Any], *, year: bool = True) -> str:
-    """2026年12月2日（周三）19:30, in local time."""
-    local = moment.astimezone(tz_of(settings))
-    day = f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-    return f"{local.year}年{day}" if year else day
-
-
-def fmt_stamp(moment: datetime, settings: Mapping[str, Any]) -> str:
-    """2026-12-02 19:28, in local time."""
-    return moment.astimezone(tz_of(settings)).strftime("%Y-%m-%d %H:%M")
-
-
-def type_label(meeting_type: str) -> str:
-    return TYPE_LABELS.get(meeting_type, meeting_type)
 
 
 # -- lookups -------------------------------------------------------------------------------------
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.status == "deleted":
-        raise NotFound(M.MTG_NOT_FOUND)
+        raise NotFound("meeting_not_found")
     return meeting
 
 
@@ -65,6 +38,18 @@ def managed_branch(session: Session, member: Member | None) -> Branch | None:
     if member.branch_id is not None and (member.branch_id in scoped or not scoped):
         return session.get(Branch, member.branch_id)
     return session.get(Branch, scoped[0]) if scoped else None
+
+
+def upcoming_for(session: Session, *, actor: Member | None, now: datetime) -> tuple[Branch, list[Meeting]]:
+    """会议: the upcoming meetings of the actor's own branch (or of the branch they act for)."""
+    branch: Branch | None
+    if actor is None or actor.branch_id is None:
+        branch = managed_branch(session, actor)
+    else:
+        branch = session.get(Branch, actor.branch_id)
+    if branch is None:
+        raise PermissionDenied("unbound")
+    return branch, upcoming(session, branch.id, now)
 
 
 def upcoming(session: Session, branch_id: int, now: datetime, limit: int = 10) -> list[Meeting]:
@@ -116,19 +101,18 @@ def check_type(session: Session, branch: Branch, meeting_type: str, settings: Ma
     if meeting_type in allowed:
         return
     if meeting_type == "committee_meeting" and not branch.has_committee:
-        raise Invalid(M.MTG_TYPE_NO_COMMITTEE)
+        raise Invalid("meeting_type_no_committee")
     if meeting_type == "group_meeting" and meeting_type in settings["MEETING_RULES"].get(branch.kind, {}):
-        raise Invalid(M.MTG_TYPE_NO_GROUPS)
-    raise Invalid(M.MTG_TYPE_NOT_HELD.format(
-        branch=branch.name, kind=KIND_LABELS.get(branch.kind, branch.kind), label=type_label(meeting_type),
-        allowed="、".join(type_label(t) for t in allowed) or "无"))
+        raise Invalid("meeting_type_no_groups")
+    raise Invalid("meeting_type_not_held", branch=branch.name, kind=branch.kind, type=meeting_type,
+                  allowed=list(allowed))
 
 
-def check_time(starts_at: datetime, now: datetime, settings: Mapping[str, Any]) -> None:
+def check_time(starts_at: datetime, now: datetime) -> None:
     if starts_at <= now:
-        raise Invalid(M.MTG_PAST.format(when=fmt_when(starts_at, settings)))
+        raise Invalid("meeting_past", when=starts_at)
     if starts_at - now > MAX_AHEAD:
-        raise Invalid(M.MTG_TOO_FAR.format(when=fmt_when(starts_at, settings)))
+        raise Invalid("meeting_too_far", when=starts_at)
 
 
 def resolve_group(session: Session, branch: Branch, meeting_type: str, text: str = "",
@@ -140,15 +124,24 @@ def resolve_group(session: Session, branch: Branch, meeting_type: str, text: str
     if group_id is not None:
         if any(g.id == group_id for g in groups):
             return group_id
-        raise Invalid(M.MTG_TYPE_NO_GROUPS)
+        raise Invalid("meeting_type_no_groups")
     named = [g for g in groups if g.name and g.name in text]
     if len(named) == 1:
         return named[0].id
     if len(groups) == 1:
         return groups[0].id
     if not groups:
-        raise Invalid(M.MTG_TYPE_NO_GROUPS)
-    raise Invalid(M.MTG_GROUP_AMBIGUOUS.format(groups="、".join(g.name for g in groups)))
+        raise Invalid("meeting_type_no_groups")
+    raise Invalid("meeting_group_ambiguous", groups=[g.name for g in groups])
+
+
+def prepare(session: Session, *, actor: Member | None, branch: Branch, meeting_type: str, text: str,
+            settings: Mapping[str, Any]) -> int | None:
+    """The first look at a meeting a secretary names: may they schedule for the branch, does the branch
+    hold this type, and which party group a 小组会 is for (named in the text, or the only one)."""
+    authz.require(session, actor, Action.MANAGE_MEETING, branch)
+    check_type(session, branch, meeting_type, settings)
+    return resolve_group(session, branch, meeting_type, text)
 
 
 def validate_new(session: Session, *, actor: Member | None, branch: Branch, meeting_type: str,
@@ -156,13 +149,12 @@ def validate_new(session: Session, *, actor: Member | None, branch: Branch, meet
     """Everything create_meeting checks, so the read-back can refuse before asking to confirm."""
     authz.require(session, actor, Action.MANAGE_MEETING, branch)
     check_type(session, branch, meeting_type, settings)
-    check_time(starts_at, now, settings)
+    check_time(starts_at, now)
     same = session.scalar(select(Meeting.id).where(
         Meeting.branch_id == branch.id, Meeting.type == meeting_type, Meeting.starts_at == starts_at,
         Meeting.status == "scheduled"))
     if same is not None:
-        raise Conflict(M.MTG_DUPLICATE.format(when=fmt_when(starts_at, settings), label=type_label(meeting_type),
-                                              id=same))
+        raise Conflict("meeting_duplicate", when=starts_at, type=meeting_type, id=same)
 
 
 # -- changes -------------------------------------------------------------------------------------
@@ -176,29 +168,29 @@ def create_meeting(session: Session, *, actor: Member | None, branch: Branch, me
     if ends_at is None:
         ends_at = starts_at + timedelta(minutes=int(settings["MEETING_DEFAULT_MINUTES"]))
     if ends_at <= starts_at:
-        raise Invalid(M.MTG_PAST.format(when=fmt_when(ends_at, settings)))
+        raise Invalid("meeting_past", when=ends_at)
     meeting = Meeting(branch_id=branch.id, group_id=group_id, type=meeting_type, topic=(topic or "")[:200],
                       place=(place or "")[:200], starts_at=starts_at, ends_at=ends_at, status="scheduled",
                       revision=1, checkin_scene="checkin_" + secrets.token_hex(8),
                       created_by_id=actor.id if actor else None)
     session.add(meeting)
     session.flush()
-    _notify(session, meeting, "meeting_published", now, settings)
+    _notify(session, meeting, "meeting_published", now)
     return meeting
 
 
 def _open_for_change(meeting: Meeting, now: datetime) -> None:
     if meeting.status != "scheduled":
-        raise Conflict(M.MTG_CANCELLED_ALREADY)
+        raise Conflict("meeting_cancelled")
     if meeting.ends_at <= now:
-        raise Conflict(M.MTG_ENDED)
+        raise Conflict("meeting_ended")
 
 
 def check_reschedule(session: Session, *, actor: Member | None, meeting: Meeting, starts_at: datetime,
                      now: datetime, settings: Mapping[str, Any]) -> None:
     authz.require(session, actor, Action.MANAGE_MEETING, meeting)
     _open_for_change(meeting, now)
-    check_time(starts_at, now, settings)
+    check_time(starts_at, now)
 
 
 def reschedule(session: Session, *, actor: Member | None, meeting: Meeting, starts_at: datetime,
@@ -213,7 +205,7 @@ def reschedule(session: Session, *, actor: Member | None, meeting: Meeting, star
         meeting.place = place[:200]
     meeting.revision += 1
     session.flush()
-    _notify(session, meeting, "meeting_changed", now, settings, old=old)
+    _notify(session, meeting, "meeting_changed", now, old=old)
     return meeting
 
 
@@ -229,30 +221,19 @@ def cancel(session: Session, *, actor: Member | None, meeting: Meeting, now: dat
     meeting.status = "cancelled"
     meeting.revision += 1
     session.flush()
-    _notify(session, meeting, "meeting_cancelled", now, settings)
+    _notify(session, meeting, "meeting_cancelled", now)
     return meeting
 
 
-def notice_text(meeting: Meeting, kind: str, settings: Mapping[str, Any], old: datetime | None = None) -> str:
-    label = type_label(meeting.type)
-    when = fmt_when(meeting.starts_at, settings, year=False)
-    place = f"，地点：{meeting.place}" if meeting.place else ""
-    if kind == "meeting_cancelled":
-        return M.NOTICE_CANCELLED.format(when=when, label=label)
-    if kind == "meeting_changed":
-        return M.NOTICE_CHANGED.format(label=label, when=when, place=place,
-                                       old=fmt_when(old or meeting.starts_at, settings, year=False))
-    topic = f"，主题：{meeting.topic}" if meeting.topic else ""
-    return M.NOTICE_PUBLISHED.format(when=when, label=label, place=place, topic=topic)
-
-
-def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, settings: Mapping[str, Any],
-            old: datetime | None = None) -> int:
-    text = notice_text(meeting, kind, settings, old)
-    payload = {"meeting_id": meeting.id, "type": meeting.type, "starts_at": meeting.starts_at.isoformat(),
-               "place": meeting.place, "revision": meeting.revision}
-    rows = [dict(kind=kind, recipient_id=m.id, text=text, due_at=now, subject_type="meeting",
-                 subject_id=meeting.id, slot=f"rev{meeting.revision}", payload=payload)
+def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: datetime | None = None) -> int:
+    """A notice of `kind` to each member who should attend (wording: bot/texts/meetings.py NOTICES)."""
+    params: dict[str, Any] = {"meeting_id": meeting.id, "type": meeting.type,
+                              "starts_at": meeting.starts_at.isoformat(), "place": meeting.place,
+                              "revision": meeting.revision, "topic": meeting.topic or ""}
+    if old is not None:
+        params["old_starts_at"] = old.isoformat()
+    rows = [dict(kind=kind, recipient_id=m.id, params=params, due_at=now, subject_type="meeting",
+                 subject_id=meeting.id, slot=f"rev{meeting.revision}")
             for m in expected_members(session, meeting)]
     enqueue_many(session, rows)
     return len(rows)
@@ -260,8 +241,6 @@ def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, settin
 
 def notified_count(session: Session, meeting: Meeting) -> int:
     """How many members the latest notice about this meeting went to (for the secretary's reply)."""
-    from bot.models import Notification
-
     return int(session.scalar(select(func.count()).select_from(Notification).where(
         Notification.subject_type == "meeting", Notification.subject_id == meeting.id,
         Notification.slot == f"rev{meeting.revision}")) or 0)

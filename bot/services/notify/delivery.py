@@ -10,42 +10,44 @@ Channels, in order of preference, by what the member has:
 A channel that refuses this member (not following, consent withdrawn, window closed) is skipped; an
 error that may pass (timeout, HTTP 5xx, system busy, rate limit) makes the whole notice retry later.
 When no channel is left the caller redirects the notice to the branch secretary.
+
+The sending itself is a NoticeSender (bot.infra.wechat.WeChatSender over the WeChat API client): it
+returns what WeChat answered or raises Transient / Refused, so the rules here never see the client.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-import requests
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from wechatpy.exceptions import WeChatClientException
 
 from bot.infra.db import Database
 from bot.infra.store import Batch, Store, StoreUnavailable
+from bot.infra.text import shorten
 from bot.models import Member, RoleGrant, SubscribeConsent
 
 log = logging.getLogger("zhibu.notify")
 
 TEMPLATE_FIELD_LIMIT = 20
-# Errors that may pass if we try again later; every other WeChat error refuses this channel only.
-TRANSIENT_ERRCODES = {None, -1, 45009, 45011, 45047}
 SENT, RETRY, NO_CHANNEL = "sent", "retry", "no_channel"
+
+TemplateData = dict[str, dict[str, str]]
 
 
 @dataclass
 class Notice:
-    """What the dispatcher hands over: a snapshot of the row and its recipient (no session needed)."""
+    """What the dispatcher hands over: the notice in words and its recipient (no session needed).
+    `fields` are the template message's (empty: derived from the text)."""
 
     id: int
     kind: str
     text: str
-    payload: dict[str, Any]
+    fields: Mapping[str, Any]
     openid: str | None
     member_name: str = ""
 
@@ -63,20 +65,39 @@ class Transient(Exception):
     """A send failed in a way that may pass: retry the notice later."""
 
 
+class Refused(Exception):
+    """This channel refuses this member (not following, consent withdrawn, …): try the next channel."""
+
+    def __init__(self, errcode: int | None, errmsg: str = "") -> None:
+        super().__init__(f"WeChat {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class NoticeSender(Protocol):
+    """The three ways a notice reaches a phone. Each returns WeChat's msgid (None when it gives none)
+    or raises Transient (may pass: retry later) or Refused (this channel refuses this member)."""
+
+    def send_template(self, openid: str, template_id: str, data: TemplateData) -> str | None: ...
+
+    def send_subscribe(self, openid: str, template_id: str, data: TemplateData) -> str | None: ...
+
+    def send_text(self, openid: str, text: str) -> str | None: ...
+
+
 # -- shaping ---------------------------------------------------------------------------------------
 def flatten(value: Any, limit: int = TEMPLATE_FIELD_LIMIT) -> str:
     """One line, at most `limit` characters, cut with an ellipsis (template message rules)."""
-    text = re.sub(r"\s+", " ", str(value or "")).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(value, limit)
 
 
-def template_data(notice: Notice) -> dict[str, dict[str, str]]:
-    """The template's fields: the notice's own (payload['fields']), or its text split into two."""
-    fields = notice.payload.get("fields")
-    if not isinstance(fields, Mapping) or not fields:
+def template_data(notice: Notice) -> TemplateData:
+    """The template's fields: the notice's own, or its text split into two."""
+    fields: Mapping[str, Any] = notice.fields
+    if not fields:
         lines = [ln for ln in notice.text.splitlines() if ln.strip()] or [notice.text]
-        fields = {"thing1": lines[0], "thing2": " ".join(lines[1:]) if len(lines) > 1 else ""}
-        fields = {k: v for k, v in fields.items() if v}
+        split = {"thing1": lines[0], "thing2": " ".join(lines[1:]) if len(lines) > 1 else ""}
+        fields = {k: v for k, v in split.items() if v}
     return {str(name): {"value": flatten(value)} for name, value in fields.items()}
 
 
@@ -139,21 +160,7 @@ def _give_back_consent(db: Database, openid: str, template_id: str) -> None:
 
 
 # -- sending ---------------------------------------------------------------------------------------
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a client call; transient failures raise Transient, refusals WeChatClientException."""
-    try:
-        return fn(*args, **kwargs)
-    except WeChatClientException as exc:
-        if exc.errcode is None and exc.response is not None:  # an HTTP error, not a WeChat errcode
-            raise Transient(f"WeChat HTTP {exc.response.status_code}") from exc
-        if exc.errcode in TRANSIENT_ERRCODES:
-            raise Transient(f"WeChat {exc.errcode}: {exc.errmsg}") from exc
-        raise
-    except requests.RequestException as exc:
-        raise Transient(f"{type(exc).__name__}: {exc}") from exc
-
-
-def deliver(db: Database, store: Store, client: Any, notice: Notice, now: datetime,
+def deliver(db: Database, store: Store, sender: NoticeSender, notice: Notice, now: datetime,
             settings: Mapping[str, Any]) -> Outcome:
     """Send `notice` by the first channel that takes it."""
     refused: list[str] = []
@@ -165,21 +172,19 @@ def deliver(db: Database, store: Store, client: Any, notice: Notice, now: dateti
         template_id = templates.get(notice.kind, templates.get("*"))
         if template_id:
             try:
-                res = _call(client.message.send_template, openid, template_id, template_data(notice))
-                return Outcome(SENT, "template", msgid=str(res.get("msgid") or "") or None, refused=refused)
-            except WeChatClientException as exc:
+                msgid = sender.send_template(openid, template_id, template_data(notice))
+                return Outcome(SENT, "template", msgid=msgid, refused=refused)
+            except Refused as exc:
                 refused.append(f"template {exc.errcode}")
         sub_id = dict(settings.get("SUBSCRIBE_TEMPLATE_IDS") or {}).get(notice.kind)
         if sub_id and _take_consent(db, openid, sub_id, now):
-            body = {"touser": openid, "template_id": sub_id, "data": template_data(notice)}
             try:
-                res = _call(client.post, str(settings.get("SUBSCRIBE_SEND_PATH", "message/subscribe/bizsend")),
-                            data=body)
-                return Outcome(SENT, "subscribe", msgid=str(res.get("msgid") or "") or None, refused=refused)
+                msgid = sender.send_subscribe(openid, sub_id, template_data(notice))
+                return Outcome(SENT, "subscribe", msgid=msgid, refused=refused)
             except Transient:
                 _give_back_consent(db, openid, sub_id)
                 raise
-            except WeChatClientException as exc:
+            except Refused as exc:
                 refused.append(f"subscribe {exc.errcode}")
         try:
             start = window_open(store, openid, now, settings)
@@ -187,9 +192,9 @@ def deliver(db: Database, store: Store, client: Any, notice: Notice, now: dateti
                 count = store.incr(f"cscount:{openid}:{start}", ex=int(settings.get("CS_WINDOW_HOURS", 48)) * 3600)
                 if count <= int(settings.get("CS_WINDOW_MAX", 5)):
                     try:
-                        _call(client.message.send_text, openid, notice.text)
+                        sender.send_text(openid, notice.text)
                         return Outcome(SENT, "custom", refused=refused)
-                    except WeChatClientException as exc:
+                    except Refused as exc:
                         refused.append(f"custom {exc.errcode}")
                 else:
                     refused.append("custom quota")

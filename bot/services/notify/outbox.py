@@ -1,17 +1,25 @@
 """Writing to the outbox: a notice becomes a row with a unique key, in the caller's transaction.
 
+A notice is its kind and JSON-safe facts (`params`, stored in the row's `payload`: ids, names, counts,
+moments as ISO strings); bot/texts words it when the dispatcher sends it, so nothing is rendered here.
 The key is kind|recipient|subject|slot. Writing the same key twice (a sweep run twice, two schedulers,
 a retried message) inserts nothing the second time, without failing the caller's transaction.
+
+Services answer the scheduler's "what is due?" with `Due` items, built by queries that leave out the
+notices already written (`not_written`: the key built in SQL, one probe of the unique index).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, exists, func, literal, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.infra.db import insert_for
 from bot.models import Notification, utcnow
@@ -19,8 +27,41 @@ from bot.models import Notification, utcnow
 ENQUEUE_CHUNK = 5000  # rows handed to the driver at a time
 
 
+@dataclass(slots=True)
+class Due:
+    """A notice that is due: what a service's "what is due" query returns and a sweep writes."""
+
+    kind: str
+    recipient_id: int | None
+    subject_type: str
+    subject_id: int | None
+    slot: str
+    due_at: datetime
+    params: Mapping[str, Any]
+    urgent: bool = False
+
+
 def notice_key(kind: str, recipient_id: int | None, subject_type: str, subject_id: int | None, slot: str) -> str:
     return f"{kind}|{recipient_id or '-'}|{subject_type}:{subject_id or '-'}|{slot}"
+
+
+def key_sql(kind: str, recipient_id: Any, subject_type: str, subject_id: Any, slot: Any) -> ColumnElement[str]:
+    """notice_key built in SQL, character for character; each part a value or a column/expression."""
+    def part(value: Any) -> ColumnElement[str]:
+        if value is None or isinstance(value, int | str):
+            return literal(str(value) if value else "-", String)
+        return func.coalesce(cast(value, String), "-")  # a column or expression
+
+    slot_sql = literal(slot, String) if isinstance(slot, str) else slot
+    return (literal(f"{kind}|", String) + part(recipient_id) + literal(f"|{subject_type}:", String)
+            + part(subject_id) + literal("|", String) + slot_sql)
+
+
+def not_written(kind: str, subject_type: str, subject_id: Any, slot: Any, recipient_id: Any) -> ColumnElement[bool]:
+    """No outbox row yet for this (kind, subject, slot, recipient): the key is built in SQL exactly as
+    notice_key builds it, so each candidate is one probe of the unique key index, whatever the planner
+    believes about the table's size (fresh rows are not yet in its statistics)."""
+    return ~exists().where(Notification.key == key_sql(kind, recipient_id, subject_type, subject_id, slot))
 
 
 def enqueue(
@@ -28,43 +69,53 @@ def enqueue(
     *,
     kind: str,
     recipient_id: int | None,
-    text: str,
     due_at: datetime,
+    params: Mapping[str, Any] | None = None,
     subject_type: str = "",
     subject_id: int | None = None,
     slot: str = "",
     urgent: bool = False,
-    payload: dict[str, Any] | None = None,
+    text: str = "",
+    payload: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Add a notice unless one with the same key exists; returns whether it was added."""
-    return enqueue_many(session, [dict(kind=kind, recipient_id=recipient_id, text=text, due_at=due_at,
-                                       subject_type=subject_type, subject_id=subject_id, slot=slot,
-                                       urgent=urgent, payload=payload)]) == 1
+    """Add a notice unless one with the same key exists; returns whether it was added.
+
+    `text` and `payload` are TRANSITIONAL (only tests/fault/test_cluster.py still passes them): a notice
+    written with its words, as every row was before notices were rendered at send. Callers pass `params`."""
+    row = _row(kind, recipient_id, subject_type, subject_id, slot, text, params if params is not None else payload,
+               urgent, due_at, utcnow())
+    return _insert(session, [row]) == 1
 
 
-def enqueue_many(session: Session, notices: list[dict[str, Any]]) -> int:
-    """Add many notices in one statement (a sweep's batch); returns how many were new."""
-    if not notices:
-        return 0
+def enqueue_due(session: Session, due: Iterable[Due]) -> int:
+    """Write a service's due notices (a sweep's batch) in one statement; returns how many were new."""
     now = utcnow()
-    rows = []
-    for n in notices:
-        row = {
-            "kind": n["kind"],
-            "recipient_id": n.get("recipient_id"),
-            "subject_type": n.get("subject_type", ""),
-            "subject_id": n.get("subject_id"),
-            "slot": n.get("slot", ""),
-            "text": n["text"],
-            "payload": n.get("payload") or {},
-            "urgent": bool(n.get("urgent", False)),
-            "due_at": n["due_at"],
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-        }
-        row["key"] = notice_key(row["kind"], row["recipient_id"], row["subject_type"], row["subject_id"], row["slot"])
-        rows.append(row)
+    return _insert(session, [_row(d.kind, d.recipient_id, d.subject_type, d.subject_id, d.slot, "", d.params,
+                                  d.urgent, d.due_at, now) for d in due])
+
+
+def enqueue_many(session: Session, notices: Iterable[Mapping[str, Any]]) -> int:
+    """Add many notices in one statement, each a mapping of enqueue's arguments (kind, recipient_id,
+    due_at, params, subject_type, subject_id, slot, urgent). Returns how many were new."""
+    now = utcnow()
+    return _insert(session, [
+        _row(n["kind"], n.get("recipient_id"), n.get("subject_type", ""), n.get("subject_id"), n.get("slot", ""),
+             "", n.get("params"), bool(n.get("urgent", False)), n["due_at"], now)
+        for n in notices
+    ])
+
+
+def _row(kind: str, recipient_id: int | None, subject_type: str, subject_id: int | None, slot: str, words: str,
+         params: Mapping[str, Any] | None, urgent: bool, due_at: datetime, now: datetime) -> dict[str, Any]:
+    return {"key": notice_key(kind, recipient_id, subject_type, subject_id, slot), "kind": kind,
+            "recipient_id": recipient_id, "subject_type": subject_type, "subject_id": subject_id, "slot": slot,
+            "text": words, "payload": params or {}, "urgent": urgent, "due_at": due_at, "status": "pending",
+            "attempts": 0, "created_at": now}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
     if session.get_bind().dialect.name == "postgresql":
         return _enqueue_postgresql(session, rows)
     insert = insert_for(session)
@@ -101,11 +152,3 @@ def _enqueue_postgresql(session: Session, rows: list[dict[str, Any]]) -> int:
             params[column] = [d.astimezone(UTC).replace(tzinfo=None) for d in params[column]]
         added += len(session.execute(_PG_INSERT, params).all())
     return added
-
-
-def pending_for(session: Session, recipient_id: int) -> list[Notification]:
-    """Notices not yet sent to a member (the chat simulator and tests read these)."""
-    return list(session.scalars(
-        select(Notification).where(Notification.recipient_id == recipient_id, Notification.status == "pending")
-        .order_by(Notification.due_at)
-    ))

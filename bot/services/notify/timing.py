@@ -1,4 +1,5 @@
-"""When a non-urgent notice may reach a phone: outside quiet hours and outside public holidays.
+"""When a non-urgent notice may reach a phone: outside quiet hours and outside public holidays; when a
+once-a-day reminder goes out, and which reminder step before a deadline a day falls in.
 
 Holidays come from the `holidays` package (country HOLIDAY_COUNTRY, default CN). Its Chinese data lists
 the statutory days off including the swapped ones (调休 "Day off (substituted from …)") and, separately,
@@ -8,26 +9,14 @@ the weekend days that become working days (`weekend_workdays`). A weekend day in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, tzinfo
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 
-
-def local_tz(settings: Mapping[str, Any]) -> tzinfo:
-    return ZoneInfo(str(settings.get("TZ") or "Asia/Shanghai"))
-
-
-def local(moment: datetime, settings: Mapping[str, Any]) -> datetime:
-    return moment.astimezone(local_tz(settings))
-
-
-def at_local(day: date, clock_time: time, settings: Mapping[str, Any]) -> datetime:
-    """An aware moment: `clock_time` on `day` in the configured zone."""
-    return datetime.combine(day, clock_time, tzinfo=local_tz(settings))
+from bot.infra.clock import at_local, local
 
 
 def parse_hhmm(value: str) -> time:
@@ -114,3 +103,20 @@ def daily_due(now: datetime, settings: Mapping[str, Any]) -> datetime:
     today = local(now, settings).date()
     at = at_local(today, parse_hhmm(str(settings["DAILY_REMINDER_TIME"])), settings)
     return next_allowed(max(now, at), settings)
+
+
+def step_for(days_left: int, steps: Iterable[int]) -> int | None:
+    """The reminder step a deadline `days_left` away falls in: the smallest step ≥ days_left."""
+    for step in sorted(steps):
+        if days_left <= step:
+            return step
+    return None
+
+
+def step_ranges(steps: Iterable[int]) -> list[tuple[int, int, int]]:
+    """(step, first, last) day ranges: steps (30, 7, 1) → (1, 0, 1), (7, 2, 7), (30, 8, 30)."""
+    out, first = [], 0
+    for step in sorted(steps):
+        out.append((step, first, step))
+        first = step + 1
+    return out

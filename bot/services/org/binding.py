@@ -12,15 +12,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.infra.store import Store, StoreUnavailable
-from bot.models import BindCode, Member
+from bot.models import BindCode, Branch, Member
 from bot.services.authz import Action, require
 from bot.services.errors import Conflict, Invalid, TryLater
 from bot.services.org.structure import mask_phone, members_for
@@ -48,27 +47,48 @@ class BindPolicy:
 
 
 # -- issuing -------------------------------------------------------------------------------------
-def find_invitee(session: Session, actor: Member, query: str) -> Member:
-    """The member `actor` means by a name or a member id, among those actor may invite."""
+class Candidate(NamedTuple):
+    """One of several members a name fits, as the inviter sees them."""
+
+    id: int
+    name: str
+    branch: str | None
+    phone: str  # masked
+
+
+@dataclass(frozen=True)
+class Invitation:
+    member: Member
+    code: BindCode
+    was_bound: bool  # the member had bound a WeChat account: the new code moves them to another
+
+
+def invite(session: Session, *, actor: Member, query: str, now: datetime,
+           policy: BindPolicy = BindPolicy()) -> Invitation:
+    """邀请: a fresh code for the member `actor` means by a name or `#id`, among those they may invite.
+    Several fit: Conflict("invite_ambiguous") listing them (masked), so the inviter answers with an id."""
     mine = members_for(session, actor, query, Action.INVITE_MEMBER, active_only=True)
     if len(mine) > 1:
-        from bot.models import Branch
-
-        lines = []
+        choices = []
         for m in mine:
             branch = session.get(Branch, m.branch_id) if m.branch_id else None
-            lines.append(M.INVITE_CHOICE_LINE.format(id=m.id, name=m.name, branch=branch.name if branch else "—",
-                                                     phone=mask_phone(m.phone)))
-        raise Conflict(M.INVITE_AMBIGUOUS.format(name=query.strip(), choices="\n".join(lines)))
-    return mine[0]
+            choices.append(Candidate(m.id, m.name, branch.name if branch else None, mask_phone(m.phone)))
+        raise Conflict("invite_ambiguous", name=query.strip(), choices=choices)
+    member = mine[0]
+    was_bound = bool(member.openid)
+    return Invitation(member, _issue(session, actor, member, now, policy), was_bound)
 
 
 def issue_code(session: Session, *, actor: Member, member: Member, now: datetime,
                policy: BindPolicy = BindPolicy()) -> BindCode:
     """A fresh 6-digit code for `member`; earlier live codes for them stop working."""
     require(session, actor, Action.INVITE_MEMBER, member)
+    return _issue(session, actor, member, now, policy)
+
+
+def _issue(session: Session, actor: Member, member: Member, now: datetime, policy: BindPolicy) -> BindCode:
     if not member.active:
-        raise Invalid(M.MEMBER_INACTIVE.format(name=member.name))
+        raise Invalid("invite_member_inactive", name=member.name)
     for old in session.scalars(select(BindCode).where(BindCode.member_id == member.id, BindCode.used_at.is_(None),
                                                       BindCode.revoked_at.is_(None))):
         old.revoked_at = now
@@ -90,7 +110,7 @@ def issue_code(session: Session, *, actor: Member, member: Member, now: datetime
             continue
         log.info("bind code issued: member=%s by=%s expires=%s", member.id, actor.id, code.expires_at.isoformat())
         return code
-    raise TryLater(M.TRY_LATER)
+    raise TryLater("bind_codes_busy")
 
 
 # -- binding -------------------------------------------------------------------------------------
@@ -109,54 +129,62 @@ def locked_for(store: Store, openid: str) -> int:
     return max(store.ttl(_lock_key(openid)), 1)
 
 
-def _record_failure(store: Store, openid: str, policy: BindPolicy, reason: str) -> str:
-    """Count a wrong try; returns the sentence to add (tries left, or the lock)."""
+def _record_failure(store: Store, openid: str, policy: BindPolicy, reason: str) -> dict[str, int]:
+    """Count a wrong try; returns what the refusal adds: the tries left, or the lock just set
+    (`locked_after` tries, for `lock_minutes`)."""
     count = store.incr(_fail_key(openid), ex=policy.failure_window)
     log.warning("bind failed: openid=%s reason=%s try=%s", openid, reason, count)
     if count >= policy.max_failures:
         store.set(_lock_key(openid), "1", ex=policy.lock_seconds)
         store.delete(_fail_key(openid))
         log.warning("bind locked: openid=%s for %ss", openid, policy.lock_seconds)
-        return M.BIND_LOCKED_NOW.format(n=policy.max_failures, minutes=policy.lock_seconds // 60)
-    return M.BIND_TRIES_LEFT.format(n=policy.max_failures - count)
+        return {"locked_after": policy.max_failures, "lock_minutes": policy.lock_seconds // 60}
+    return {"tries_left": policy.max_failures - count}
+
+
+@dataclass(frozen=True)
+class Bound:
+    member: Member
+    branch: str | None  # the member's branch, by name
+    already: bool  # this WeChat account was bound to the member already: nothing changed
 
 
 def bind(session: Session, store: Store, *, openid: str, code: str, now: datetime,
-         policy: BindPolicy = BindPolicy()) -> Member:
-    """Bind `openid` to the member the code was issued for; refusals say why."""
+         policy: BindPolicy = BindPolicy()) -> Bound:
+    """Bind `openid` to the member the code was issued for (the code is the authority); refusals say why."""
     code = code.strip()
     if not CODE_RE.fullmatch(code):
-        raise Invalid(M.BIND_FORMAT)
+        raise Invalid("bind_format")
     try:
         wait = locked_for(store, openid)
         if wait:
-            raise TryLater(M.BIND_LOCKED.format(minutes=(wait + 59) // 60))
+            raise TryLater("bind_locked", minutes=(wait + 59) // 60)
         return _bind(session, store, openid, code, now, policy)
     except StoreUnavailable as exc:
         log.warning("store unavailable: binding refused for %s", openid)
-        raise TryLater(M.BIND_UNAVAILABLE) from exc
+        raise TryLater("bind_unavailable") from exc
 
 
-def _bind(session: Session, store: Store, openid: str, code: str, now: datetime, policy: BindPolicy) -> Member:
+def _bind(session: Session, store: Store, openid: str, code: str, now: datetime, policy: BindPolicy) -> Bound:
     rows = list(session.scalars(select(BindCode).where(BindCode.code == code).order_by(BindCode.id.desc())))
     live = next((r for r in rows if r.used_at is None and r.revoked_at is None), None)
     if live is None or live.expires_at <= now:
         if live is not None:
-            reason, message = "expired", M.BIND_EXPIRED
+            reason = "expired"
         elif rows and rows[0].used_at is not None:
-            reason, message = "used", M.BIND_USED
+            reason = "used"
         elif rows:
-            reason, message = "revoked", M.BIND_REVOKED
+            reason = "revoked"
         else:
-            reason, message = "wrong", M.BIND_WRONG
-        raise Invalid(message + _record_failure(store, openid, policy, reason))
+            reason = "wrong"
+        raise Invalid(f"bind_code_{reason}", **_record_failure(store, openid, policy, reason))
 
     member = session.get(Member, live.member_id)
     if member is None or not member.active:
-        raise Invalid(M.BIND_REVOKED)
+        raise Invalid("bind_code_revoked")
     holder = session.scalars(select(Member).where(Member.openid == openid)).first()
     if holder is not None and holder.id != member.id:
-        raise Conflict(M.BIND_OPENID_TAKEN.format(name=holder.name))
+        raise Conflict("bind_openid_taken", name=holder.name)
     # Claim the code with a guarded UPDATE: of two people racing with one code, exactly one wins.
     claimed = session.execute(
         update(BindCode)
@@ -165,7 +193,7 @@ def _bind(session: Session, store: Store, openid: str, code: str, now: datetime,
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        raise Invalid(M.BIND_USED)
+        raise Invalid("bind_code_used")
     if member.openid != openid:
         if member.openid:
             log.info("member %s rebinds from another openid", member.id)
@@ -173,7 +201,8 @@ def _bind(session: Session, store: Store, openid: str, code: str, now: datetime,
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(M.BIND_RACE) from exc
+        raise Conflict("bind_race") from exc
     store.delete(_fail_key(openid))
     log.info("bound: member=%s openid=%s", member.id, openid)
-    return member
+    branch = session.get(Branch, member.branch_id) if member.branch_id else None
+    return Bound(member, branch.name if branch else None, already=holder is not None)

@@ -16,11 +16,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.infra.db import insert_for
 from bot.models import Branch, Member, MobileRegistration
 from bot.services import authz
-from bot.services.authz import Action
+from bot.services.authz import Action, Actor
 from bot.services.errors import Conflict, Invalid, NotFound
 from bot.services.notify import delivery as notify
 from bot.services.notify.outbox import enqueue
@@ -37,37 +36,47 @@ def normalize_phone(text: str) -> str:
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     if not _MOBILE.fullmatch(digits):
-        raise Invalid(M.MOB_PHONE_FORMAT)
+        raise Invalid("mobile_phone_format")
     return digits
 
 
 @dataclass(frozen=True)
 class Registration:
     member: Member
-    home: str  # the member's own branch, by name
+    home: str | None  # the member's own branch, by name (None: in no branch)
+    phone: str  # masked
     created: bool  # False: they were registered with this branch already
 
 
-def _home_name(session: Session, member: Member) -> str:
+@dataclass(frozen=True)
+class MobileMember:
+    """A member registered with a host branch, as its secretary sees them."""
+
+    name: str
+    home: str | None  # their own branch, by name
+    phone: str  # masked
+
+
+def _home_name(session: Session, member: Member) -> str | None:
     home = session.get(Branch, member.branch_id) if member.branch_id else None
-    return home.name if home else "未编入支部"
+    return home.name if home else None
 
 
 def _by_phone(session: Session, phone: str) -> Member:
     member = session.scalar(select(Member).where(Member.phone == normalize_phone(phone)))
     if member is None:
-        raise NotFound(M.MOB_NOBODY.format(phone=mask_phone(normalize_phone(phone))))
+        raise NotFound("mobile_nobody", phone=mask_phone(normalize_phone(phone)))
     return member
 
 
-def register(session: Session, *, actor: Member | None, host: Branch, phone: str, now: datetime) -> Registration:
+def register(session: Session, *, actor: Actor | None, host: Branch, phone: str, now: datetime) -> Registration:
     """Register the member with this mobile number with `host`; repeating it changes nothing."""
     authz.require(session, actor, Action.REGISTER_MOBILE, host)
     member = _by_phone(session, phone)
     if not member.active:
-        raise Invalid(M.MOB_INACTIVE.format(name=member.name))
+        raise Invalid("mobile_inactive", name=member.name)
     if member.branch_id == host.id:
-        raise Conflict(M.MOB_OWN_MEMBER.format(name=member.name, branch=host.name))
+        raise Conflict("mobile_own_member", name=member.name, branch=host.name)
     home = _home_name(session, member)
     # One statement: the unique (member, host) pair decides, so a repeat or a concurrent registration adds nothing.
     added = session.execute(
@@ -76,37 +85,35 @@ def register(session: Session, *, actor: Member | None, host: Branch, phone: str
         .on_conflict_do_nothing(index_elements=["member_id", "host_branch_id"])
         .returning(MobileRegistration.id)).scalar()
     if added is not None:  # the member and their own branch's secretary are told (一方隶属: the home branch knows)
-        fields = {"thing1": M.MOB_NOTICE_TITLE, "thing2": f"{member.name} {host.name}"}
+        facts = {"name": member.name, "host": host.name, "host_branch_id": host.id}
         enqueue(session, kind="mobile_registered", recipient_id=member.id, due_at=now,
-                text=M.MOB_NOTICE.format(name=member.name, host=host.name),
-                subject_type="mobile_registration", subject_id=int(added), slot="member",
-                payload={"fields": fields, "host_branch_id": host.id})
+                params={**facts, "audience": "member"},
+                subject_type="mobile_registration", subject_id=int(added), slot="member")
         home_secretary = notify.secretary_for(session, member.id)
         if home_secretary is not None:
             enqueue(session, kind="mobile_registered", recipient_id=home_secretary.id, due_at=now,
-                    text=M.MOB_NOTICE_HOME.format(name=member.name, host=host.name),
-                    subject_type="mobile_registration", subject_id=int(added), slot="home_secretary",
-                    payload={"fields": fields, "host_branch_id": host.id})
-    return Registration(member, home, added is not None)
+                    params={**facts, "audience": "home_secretary"},
+                    subject_type="mobile_registration", subject_id=int(added), slot="home_secretary")
+    return Registration(member, home, mask_phone(member.phone), added is not None)
 
 
-def unregister(session: Session, *, actor: Member | None, host: Branch, phone: str) -> Member:
+def unregister(session: Session, *, actor: Actor | None, host: Branch, phone: str) -> Member:
     """End the member's registration with `host` (their own branch is untouched)."""
     authz.require(session, actor, Action.REGISTER_MOBILE, host)
     member = _by_phone(session, phone)
     registration = session.scalar(select(MobileRegistration).where(
         MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == host.id))
     if registration is None:
-        raise NotFound(M.MOB_NOT_REGISTERED.format(name=member.name, branch=host.name))
+        raise NotFound("mobile_not_registered", name=member.name, branch=host.name)
     session.delete(registration)
     session.flush()
     return member
 
 
-def registered_with(session: Session, *, actor: Member | None, host: Branch) -> list[tuple[Member, str]]:
+def registered_with(session: Session, *, actor: Actor | None, host: Branch) -> list[MobileMember]:
     """The members registered with `host`, each with their own branch's name, by name."""
     authz.require(session, actor, Action.VIEW_BRANCH, host)
     members = session.scalars(
         select(Member).join(MobileRegistration, MobileRegistration.member_id == Member.id)
         .where(MobileRegistration.host_branch_id == host.id).order_by(Member.name, Member.id))
-    return [(m, _home_name(session, m)) for m in members]
+    return [MobileMember(m.name, _home_name(session, m), mask_phone(m.phone)) for m in members]

@@ -15,21 +15,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
 from bot.models import Branch, Member, PartyGroup, RoleGrant, SocialOrg
-from bot.services.authz import Action, require
+from bot.services.authz import Action, Actor, Operator, deny, require
 from bot.services.errors import Invalid
 from bot.services.org.structure import branch_ids_under, get_branch, mask_phone
 
 log = logging.getLogger("zhibu.roster")
 
+# The spreadsheet's format (what import reads and export writes back, so that an export imports again
+# unchanged): the words below are the file's vocabulary, not wording for a reader.
 # Header name as written on rosters -> field. The first name of each field is the one export writes.
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("姓名",),
@@ -44,6 +45,10 @@ REQUIRED = ("name", "phone")
 EXPORT_COLUMNS = ("name", "phone", "status", "joined_on", "group", "title", "org")
 HEADER_SEARCH_ROWS = 5
 STATUS_WORDS = {"正式党员": "full", "正式": "full", "预备党员": "probationary", "预备": "probationary"}
+STATUS_WRITTEN = {"full": "正式党员", "probationary": "预备党员"}  # how export writes a status (import reads it back)
+SHEET_TITLE = "花名册"
+BRANCH_COLUMN = "所在党组织"  # export's last column when it writes more than one party organization
+TEXT_LIMITS = (("group", 100), ("title", 50))  # the longest 所在党小组 and 职务 a row may give
 PHONE_RE = re.compile(r"1[3-9]\d{9}")
 DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 SECRETARY_TITLES = {"书记", "支部书记", "党支部书记", "党委书记", "党总支书记"}
@@ -78,19 +83,27 @@ class ImportResult:
     groups_created: int = 0
     unknown_headers: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return M.ROSTER_DONE.format(created=self.created, updated=self.updated, unchanged=self.unchanged,
-                                    groups=self.groups_created)
+
+class RowProblem(NamedTuple):
+    """What is wrong with one row: the spreadsheet's row number, a reason (name_missing, phone_bad, …) and
+    the facts its wording needs."""
+
+    row: int
+    reason: str
+    params: dict[str, Any]
+
+
+def _problem(reason: str, **params: Any) -> tuple[str, dict[str, Any]]:
+    return reason, params
 
 
 class RosterInvalid(Invalid):
-    """Bad rows: nothing was written. `errors` are (row number, reason) pairs."""
+    """Bad rows: nothing was written. `errors` are the problems, by row (reason "roster_invalid";
+    params: `rows`, how many rows are bad, and `problems`)."""
 
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
+    def __init__(self, errors: list[RowProblem]) -> None:
         self.errors = errors
-        lines = [M.ROSTER_INVALID.format(n=len({r for r, _ in errors}))]
-        lines += [M.ROSTER_ROW.format(row=r, reason=reason) for r, reason in errors]
-        super().__init__("\n".join(lines))
+        super().__init__("roster_invalid", rows=len({e.row for e in errors}), problems=errors)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -99,7 +112,7 @@ def read_roster(source: str | Path | IO[bytes]) -> tuple[list[RosterRow], list[s
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise Invalid(M.ROSTER_UNREADABLE.format(reason=type(exc).__name__ + ": " + str(exc)[:100])) from exc
+        raise Invalid("roster_unreadable", error=type(exc).__name__ + ": " + str(exc)[:100]) from exc
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -116,7 +129,7 @@ def read_roster(source: str | Path | IO[bytes]) -> tuple[list[RosterRow], list[s
                 break
         missing = [HEADERS[f][0] for f in REQUIRED if f not in columns]
         if not header_row or missing:
-            raise Invalid(M.ROSTER_HEADERS_MISSING.format(names="、".join(missing or [HEADERS["name"][0]])))
+            raise Invalid("roster_headers_missing", names=missing or [HEADERS["name"][0]])
         data: list[RosterRow] = []
         for number, cells in enumerate(rows, start=header_row + 1):
             values = {f: (cells[i] if i < len(cells) else None) for f, i in columns.items()}
@@ -174,62 +187,63 @@ def _date(value: Any) -> date | None:
     return date(int(m[1]), int(m[2]), int(m[3]))
 
 
-def _check_row(r: RosterRow, today: date, orgs: dict[str, int]) -> tuple[RowPlan | None, list[str]]:
-    problems: list[str] = []
+def _check_row(r: RosterRow, today: date,
+               orgs: dict[str, int]) -> tuple[RowPlan | None, list[tuple[str, dict[str, Any]]]]:
+    problems: list[tuple[str, dict[str, Any]]] = []
     name = _cell_text(r.values.get("name"))
     if not name:
-        problems.append(M.ROSTER_NAME_MISSING)
+        problems.append(_problem("name_missing"))
     elif len(name) > 50:
-        problems.append(M.ROSTER_NAME_TOO_LONG)
+        problems.append(_problem("name_too_long"))
     phone_text = _cell_text(r.values.get("phone"))
     phone = _phone(r.values.get("phone"))
     if not phone_text:
-        problems.append(M.ROSTER_PHONE_MISSING)
+        problems.append(_problem("phone_missing"))
     elif not PHONE_RE.fullmatch(phone):
-        problems.append(M.ROSTER_PHONE_BAD.format(value=phone_text))
+        problems.append(_problem("phone_bad", value=phone_text))
     status_text = _cell_text(r.values.get("status"))
     status = STATUS_WORDS.get(status_text, "full" if not status_text else "")
     if not status:
-        problems.append(M.ROSTER_STATUS_BAD.format(value=status_text))
+        problems.append(_problem("status_bad", value=status_text))
     joined: date | None = None
     try:
         joined = _date(r.values.get("joined_on"))
     except ValueError:
-        problems.append(M.ROSTER_DATE_BAD.format(value=_cell_text(r.values.get("joined_on"))))
+        problems.append(_problem("date_bad", value=_cell_text(r.values.get("joined_on"))))
     if joined and joined > today:
-        problems.append(M.ROSTER_DATE_FUTURE.format(value=joined.isoformat()))
-    group = _cell_text(r.values.get("group"))
-    title = _cell_text(r.values.get("title"))
-    for label, text, limit in (("所在党小组", group, 100), ("职务", title, 50)):
-        if len(text) > limit:
-            problems.append(M.ROSTER_TEXT_TOO_LONG.format(field=label, n=limit))
+        problems.append(_problem("date_future", value=joined))
+    texts = {"group": _cell_text(r.values.get("group")), "title": _cell_text(r.values.get("title"))}
+    for column, limit in TEXT_LIMITS:
+        if len(texts[column]) > limit:
+            problems.append(_problem("text_too_long", column=column, n=limit))
+    group, title = texts["group"], texts["title"]
     org_name = _cell_text(r.values.get("org"))
     org_id = None
     if org_name:
         org_id = orgs.get(org_name)
         if org_id is None:
-            problems.append(M.ROSTER_ORG_UNKNOWN.format(value=org_name))
+            problems.append(_problem("org_unknown", value=org_name))
     if problems:
         return None, problems
     return RowPlan(r.row, name, phone, status, joined, group, title, org_id), []
 
 
 def check_rows(session: Session, branch: Branch, rows: list[RosterRow], today: date,
-               progress: Progress | None = None) -> tuple[list[RowPlan], list[tuple[int, str]]]:
-    """Every row checked against the file and the database; returns plans and (row, reason) errors."""
+               progress: Progress | None = None) -> tuple[list[RowPlan], list[RowProblem]]:
+    """Every row checked against the file and the database; returns plans and the problems, by row."""
     orgs = {o.name: o.id for o in session.scalars(select(SocialOrg).where(SocialOrg.branch_id == branch.id))}
     plans: list[RowPlan] = []
-    errors: list[tuple[int, str]] = []
+    errors: list[RowProblem] = []
     first_row_of: dict[str, int] = {}
     for r in rows:
         plan, problems = _check_row(r, today, orgs)
         if plan is not None:
             if plan.phone in first_row_of:
-                problems.append(M.ROSTER_DUPLICATE.format(row=first_row_of[plan.phone], phone=mask_phone(plan.phone)))
+                problems.append(_problem("duplicate", row=first_row_of[plan.phone], phone=mask_phone(plan.phone)))
             else:
                 first_row_of[plan.phone] = r.row
                 plans.append(plan)
-        errors += [(r.row, p) for p in problems]
+        errors += [RowProblem(r.row, reason, params) for reason, params in problems]
         if progress:
             progress(1)
     # The same person already registered with another branch (phone numbers are unique).
@@ -243,10 +257,10 @@ def check_rows(session: Session, branch: Branch, rows: list[RosterRow], today: d
         other = elsewhere.get(plan.phone)
         if other is not None:
             other_branch = session.get(Branch, other.branch_id) if other.branch_id else None
-            where = other_branch.name if other_branch else "党委机关"
-            errors.append((plan.row, M.ROSTER_OTHER_BRANCH.format(phone=mask_phone(plan.phone), branch=where,
-                                                                  name=other.name)))
-    errors.sort(key=lambda e: e[0])
+            errors.append(RowProblem(plan.row, "other_branch", {
+                "phone": mask_phone(plan.phone), "branch": other_branch.name if other_branch else None,
+                "name": other.name}))
+    errors.sort(key=lambda e: e.row)
     return plans, errors
 
 
@@ -256,14 +270,19 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def import_roster(session: Session, *, branch_id: int, rows: list[RosterRow], now: datetime,
-                  actor: Member | None = None, progress: Progress | None = None) -> ImportResult:
-    """Check every row, then write them all or none. `actor` None: the server operator (CLI)."""
+def import_target(session: Session, *, branch_id: int, actor: Actor) -> Branch:
+    """The branch a roster would be imported into, if `actor` may import into it."""
     branch = get_branch(session, branch_id)
-    if actor is not None:
-        require(session, actor, Action.IMPORT_ROSTER, branch)
+    require(session, actor, Action.IMPORT_ROSTER, branch)
+    return branch
+
+
+def import_roster(session: Session, *, branch_id: int, rows: list[RosterRow], now: datetime,
+                  actor: Actor, progress: Progress | None = None) -> ImportResult:
+    """Check every row, then write them all or none."""
+    branch = import_target(session, branch_id=branch_id, actor=actor)
     if not rows:
-        raise Invalid(M.ROSTER_EMPTY)
+        raise Invalid("roster_empty")
     plans, errors = check_rows(session, branch, rows, now.date(), progress)
     if errors:
         raise RosterInvalid(errors)
@@ -308,8 +327,8 @@ def import_roster(session: Session, *, branch_id: int, rows: list[RosterRow], no
         if progress:
             progress(1)
     session.flush()
-    log.info("roster imported into branch %s by %s: %s", branch.id, actor.id if actor else "operator",
-             result.summary())
+    log.info("roster imported into branch %s by %s: created=%s updated=%s unchanged=%s groups_created=%s",
+             branch.id, _who(actor), result.created, result.updated, result.unchanged, result.groups_created)
     return result
 
 
@@ -326,16 +345,21 @@ def _role_for_title(title: str) -> str | None:
 
 
 # -- export --------------------------------------------------------------------------------------
+def _who(actor: Actor) -> str:
+    return f"operator {actor.who}" if isinstance(actor, Operator) else f"member {actor.id}"
+
+
 def export_roster(session: Session, *, branch_id: int | None, full: bool, path: str | Path,
-                  actor: Member | None = None) -> int:
-    """Write the roster of a branch (and the organizations below it) or of every branch to xlsx.
-    Phones are masked unless `full`. Returns the number of members written."""
+                  actor: Actor) -> int:
+    """Write the roster of a branch (and the organizations below it) or, for the operator only, of every
+    branch to xlsx. Phones are masked unless `full`. Returns the number of members written."""
     branch_ids: list[int] | None = None
     if branch_id is not None:
         branch = get_branch(session, branch_id)
-        if actor is not None:
-            require(session, actor, Action.EXPORT_ROSTER, branch)
+        require(session, actor, Action.EXPORT_ROSTER, branch)
         branch_ids = branch_ids_under(session, branch.id)
+    elif not isinstance(actor, Operator):  # every branch: no member's scope covers that
+        deny(actor, Action.EXPORT_ROSTER, "Branch#*")
     query = select(Member).where(Member.branch_id.is_not(None), Member.active.is_(True))
     if branch_ids is not None:
         query = query.where(Member.branch_id.in_(branch_ids))
@@ -346,14 +370,14 @@ def export_roster(session: Session, *, branch_id: int | None, full: bool, path: 
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "花名册"
+    ws.title = SHEET_TITLE
     many = branch_ids is None or len(branch_ids) > 1
-    ws.append([HEADERS[c][0] for c in EXPORT_COLUMNS] + (["所在党组织"] if many else []))
+    ws.append([HEADERS[c][0] for c in EXPORT_COLUMNS] + ([BRANCH_COLUMN] if many else []))
     for m in members:
         row: list[Any] = [
             m.name,
             m.phone if full else mask_phone(m.phone),
-            M.STATUS_LABELS.get(m.status, m.status),
+            STATUS_WRITTEN.get(m.status, m.status),
             m.joined_on.isoformat() if m.joined_on else "",
             groups.get(m.group_id, "") if m.group_id else "",
             m.title,
@@ -364,5 +388,5 @@ def export_roster(session: Session, *, branch_id: int | None, full: bool, path: 
         ws.append(row)
     wb.save(str(path))
     log.info("roster exported: branch=%s members=%s full_phones=%s by %s", branch_id, len(members), full,
-             actor.id if actor else "operator")
+             _who(actor))
     return len(members)

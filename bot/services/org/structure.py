@@ -1,20 +1,21 @@
 """The organization tree: committees → party organizations → groups, the social organizations they
-cover, the 统一社会信用代码 check, and the coverage figures a committee reads."""
+cover, the 统一社会信用代码 check, and what a member reads of it: their own record (我的), a member's card
+(党员), a branch's card (支部) and a committee's coverage figures (党委), each authorized here."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.chat import texts as M
-from bot.models import Branch, Committee, Member, PartyGroup, RoleGrant, SocialOrg
-from bot.services.authz import Action, can, require
+from bot.models import Branch, Committee, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
+from bot.services.authz import Action, Actor, can, deny, require
 from bot.services.errors import Conflict, Invalid, NotFound
 
 # Reads of personal data (个人信息保护法 Art. 51): who read whose record.
@@ -44,18 +45,19 @@ def validate_credit_code(code: str) -> str:
     """The code, upper-cased and trimmed, or Invalid saying what is wrong with it."""
     value = (code or "").strip().upper()
     if len(value) != 18:
-        raise Invalid(M.CREDIT_CODE_LENGTH.format(n=len(value)))
+        raise Invalid("credit_code_length", n=len(value))
     bad = [c for c in value if c not in CREDIT_CODE_CHARS]
     if bad:
-        raise Invalid(M.CREDIT_CODE_CHARS.format(chars="".join(dict.fromkeys(bad))))
+        raise Invalid("credit_code_chars", chars="".join(dict.fromkeys(bad)))
     if credit_code_check_char(value[:17]) != value[17]:
-        raise Invalid(M.CREDIT_CODE_CHECK)
+        raise Invalid("credit_code_check")
     return value
 
 
 def create_social_org(
     session: Session,
     *,
+    actor: Actor,
     committee_id: int,
     name: str,
     credit_code: str,
@@ -66,18 +68,20 @@ def create_social_org(
     board_term_ends: date | None = None,
     full_member_count: int = 0,
 ) -> SocialOrg:
-    """Register a social organization under a committee, optionally covered by a branch."""
+    """Register a social organization under a committee, optionally covered by a branch (the committee's
+    admin, or the operator)."""
     code = validate_credit_code(credit_code)
     if org_type not in ORG_TYPES:
-        raise Invalid(M.ORG_TYPE_UNKNOWN.format(value=org_type))
+        raise Invalid("org_type_unknown", value=org_type)
     if code[0] == CIVIL_AFFAIRS and code[1] != ORG_TYPE_CATEGORY[org_type]:
-        raise Invalid(M.CREDIT_CODE_CATEGORY.format(type=M.ORG_TYPE_LABELS[org_type]))
-    get_committee(session, committee_id)
+        raise Invalid("credit_code_category", org_type=org_type)
+    committee = get_committee(session, committee_id)
+    require(session, actor, Action.MANAGE_ORGANIZATIONS, committee)
     if branch_id is not None:
         branch = get_branch(session, branch_id)
         if committee_id not in committee_ids_under(session, branch.committee_id) and \
                 branch.committee_id not in committee_ids_under(session, committee_id):
-            raise Invalid(M.ORG_BRANCH_OTHER_COMMITTEE)
+            raise Invalid("org_branch_other_committee")
     org = SocialOrg(committee_id=committee_id, name=name.strip(), credit_code=code, org_type=org_type,
                     branch_id=branch_id, registrar=registrar, supervisor=supervisor,
                     board_term_ends=board_term_ends, full_member_count=full_member_count)
@@ -85,7 +89,7 @@ def create_social_org(
         with session.begin_nested():
             session.add(org)
     except IntegrityError as exc:
-        raise Conflict(M.CREDIT_CODE_TAKEN.format(code=code)) from exc
+        raise Conflict("credit_code_taken", code=code) from exc
     return org
 
 
@@ -93,27 +97,29 @@ def create_social_org(
 def get_branch(session: Session, branch_id: int) -> Branch:
     branch = session.get(Branch, branch_id)
     if branch is None:
-        raise NotFound(M.BRANCH_NOT_FOUND.format(id=branch_id))
+        raise NotFound("branch_not_found", id=branch_id)
     return branch
 
 
 def get_committee(session: Session, committee_id: int) -> Committee:
     committee = session.get(Committee, committee_id)
     if committee is None:
-        raise NotFound(M.COMMITTEE_NOT_FOUND.format(id=committee_id))
+        raise NotFound("committee_not_found", id=committee_id)
     return committee
 
 
+def committee_subtree(committee_id: int) -> Select[Any]:
+    """The ids of a committee and every committee below it, as a SELECT (one recursive query) that other
+    queries use as a subquery: `Branch.committee_id.in_(committee_subtree(cid))`."""
+    tree = select(Committee.id).where(Committee.id == committee_id).cte("committee_tree", recursive=True)
+    tree = tree.union_all(select(Committee.id).where(Committee.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
 def committee_ids_under(session: Session, committee_id: int) -> list[int]:
-    """A committee and every committee below it."""
-    found = [committee_id]
-    frontier = [committee_id]
-    while frontier:
-        children = list(session.scalars(select(Committee.id).where(Committee.parent_id.in_(frontier))))
-        children = [c for c in children if c not in found]
-        found += children
-        frontier = children
-    return found
+    """A committee and every committee below it (the committee first)."""
+    below = sorted(int(c) for c in session.scalars(committee_subtree(committee_id)) if c != committee_id)
+    return [committee_id, *below]
 
 
 def branch_ids_under(session: Session, branch_id: int) -> list[int]:
@@ -134,47 +140,6 @@ def branches_of_committee(session: Session, committee_id: int) -> list[Branch]:
     return list(session.scalars(select(Branch).where(Branch.committee_id.in_(ids)).order_by(Branch.id)))
 
 
-@dataclass
-class TreeNode:
-    kind: str  # committee | branch | group | org
-    id: int
-    name: str
-    children: list[TreeNode] = field(default_factory=list)
-
-    def render(self, depth: int = 0) -> list[str]:
-        lines = ["  " * depth + self.name]
-        for child in self.children:
-            lines += child.render(depth + 1)
-        return lines
-
-
-def tree(session: Session, committee_id: int) -> TreeNode:
-    """The committee's subtree: committees, party organizations (nested), groups and covered orgs."""
-    root = get_committee(session, committee_id)
-    ids = committee_ids_under(session, committee_id)
-    committees = list(session.scalars(select(Committee).where(Committee.id.in_(ids))))
-    branches = list(session.scalars(select(Branch).where(Branch.committee_id.in_(ids)).order_by(Branch.id)))
-    branch_ids = [b.id for b in branches]
-    groups = list(session.scalars(select(PartyGroup).where(PartyGroup.branch_id.in_(branch_ids))
-                                  .order_by(PartyGroup.id)))
-    orgs = list(session.scalars(select(SocialOrg).where(SocialOrg.committee_id.in_(ids)).order_by(SocialOrg.id)))
-
-    nodes_c = {c.id: TreeNode("committee", c.id, c.name) for c in committees}
-    nodes_b = {b.id: TreeNode("branch", b.id, b.name) for b in branches}
-    for c in committees:
-        if c.id != root.id and c.parent_id in nodes_c:
-            nodes_c[c.parent_id].children.append(nodes_c[c.id])
-    for b in branches:
-        parent = nodes_b.get(b.parent_id) if b.parent_id else None
-        (parent or nodes_c[b.committee_id]).children.append(nodes_b[b.id])
-    for g in groups:
-        nodes_b[g.branch_id].children.append(TreeNode("group", g.id, g.name))
-    for o in orgs:
-        holder = nodes_b.get(o.branch_id) if o.branch_id else None
-        (holder or nodes_c[o.committee_id]).children.append(TreeNode("org", o.id, o.name))
-    return nodes_c[root.id]
-
-
 # -- counts --------------------------------------------------------------------------------------
 def full_member_counts(session: Session, branch_ids: list[int]) -> dict[int, int]:
     """Active full (正式) members per branch, counting each branch alone."""
@@ -190,26 +155,169 @@ def full_member_counts(session: Session, branch_ids: list[int]) -> dict[int, int
     return counts
 
 
-@dataclass
-class BranchSummary:
-    branch: Branch
-    committee_name: str
+def mask_phone(phone: str | None) -> str:
+    """138****5678: how a phone number shows everywhere but the member's own view."""
+    if not phone:
+        return "—"
+    if len(phone) >= 7:
+        return phone[:3] + "****" + phone[-4:]
+    return "****"
+
+
+def _name_of(session: Session, model: type[Branch] | type[Committee] | type[PartyGroup] | type[SocialOrg],
+             ident: int | None) -> str | None:
+    obj = session.get(model, ident) if ident else None
+    name: str | None = getattr(obj, "name", None)
+    return name or None
+
+
+SCOPES: dict[str, type[Branch] | type[Committee] | type[SocialOrg]] = {
+    "branch": Branch, "committee": Committee, "organization": SocialOrg}
+
+
+# -- who may be looked at ------------------------------------------------------------------------
+def members_for(session: Session, actor: Member, query: str, action: Action, *,
+                active_only: bool = False) -> list[Member]:
+    """Members named `query` (or with id `#n`) on whom `actor` may take `action`. Nothing found: NotFound
+    naming what was asked for; found but none allowed: PermissionDenied (logged)."""
+    query = query.strip()
+    if query.lstrip("#").isdigit():
+        member = session.get(Member, int(query.lstrip("#")))
+        if member is None or (active_only and not member.active):
+            raise NotFound("member_id_not_found", id=query.lstrip("#"))
+        found = [member]
+    else:
+        found = list(session.scalars(select(Member).where(Member.name == query, Member.active.is_(True))
+                                     .order_by(Member.id)))
+        if not found:
+            raise NotFound("member_name_not_found", name=query)
+    allowed = [m for m in found if can(session, actor, action, m)]
+    if not allowed:
+        require(session, actor, action, found[0])  # logs and raises
+    return allowed
+
+
+# -- 我的: the member's own record ------------------------------------------------------------------
+@dataclass(frozen=True)
+class HeldRole:
+    role: str  # member, secretary, committee_member, liaison, instructor, admin
+    scope: str | None  # the name of the branch, committee or organization it is held for
+
+
+@dataclass(frozen=True)
+class OwnRecord:
+    """What a member reads about themselves: the one view with the phone number unmasked."""
+
+    name: str
+    phone: str | None
+    status: str  # full | probationary
+    joined_on: date | None
+    branch: str | None
+    group: str | None
+    organization: str | None
+    title: str
+    roles: list[HeldRole]
+    hosts: list[str]  # 流动党员: the branches they are registered with besides their own
+
+
+def own_record(session: Session, *, actor: Member) -> OwnRecord:
+    """The acting member's own record. No other record can be asked for here, and a member may always
+    read what is held about them (a member whose record was 停用 included), so there is nothing to refuse."""
+    roles = [HeldRole("member", None)] if actor.branch_id else []
+    for g in session.scalars(select(RoleGrant).where(RoleGrant.member_id == actor.id).order_by(RoleGrant.id)):
+        model = SCOPES.get(g.scope_type)
+        roles.append(HeldRole(g.role, _name_of(session, model, g.scope_id) if model is not None else None))
+    hosts = list(session.scalars(
+        select(Branch.name).join(MobileRegistration, MobileRegistration.host_branch_id == Branch.id)
+        .where(MobileRegistration.member_id == actor.id)))
+    return OwnRecord(
+        name=actor.name,
+        phone=actor.phone,
+        status=actor.status,
+        joined_on=actor.joined_on,
+        branch=_name_of(session, Branch, actor.branch_id),
+        group=_name_of(session, PartyGroup, actor.group_id),
+        organization=_name_of(session, SocialOrg, actor.org_id),
+        title=actor.title,
+        roles=roles,
+        hosts=hosts,
+    )
+
+
+# -- 党员: a member's card ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MemberCard:
+    """A member's record as another member reads it: the phone number masked."""
+
+    id: int
+    name: str
+    phone: str  # masked
+    status: str  # full | probationary
+    joined_on: date | None
+    branch: str | None
+    group: str | None
+    title: str
+    bound: bool  # has bound a WeChat account
+
+
+def member_cards(session: Session, *, actor: Member, query: str) -> list[MemberCard]:
+    """The records of the members named `query` (or with id `#n`) that `actor` may read; each read is
+    logged, since a member's record is personal data."""
+    visible = members_for(session, actor, query, Action.VIEW_MEMBER)
+    for m in visible:
+        if m.id != actor.id:
+            personal_log.info("personal data read: reader=%s member=%s fields=record", actor.id, m.id)
+    return [MemberCard(
+        id=m.id,
+        name=m.name,
+        phone=mask_phone(m.phone),
+        status=m.status,
+        joined_on=m.joined_on,
+        branch=_name_of(session, Branch, m.branch_id),
+        group=_name_of(session, PartyGroup, m.group_id),
+        title=m.title,
+        bound=bool(m.openid),
+    ) for m in visible]
+
+
+# -- 支部: a branch's card ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BranchRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class BranchCard:
+    """What a secretary reads about a party organization: counts, groups, covered organizations."""
+
+    id: int
+    name: str
+    committee: str
+    level: str  # party_committee | general_branch | branch
+    formation: str  # single | joint | attached
+    kind: str  # full | functional
+    secretaries: list[str]
     full: int
     probationary: int
     bound: int
-    secretaries: list[str]
     groups: list[str]
     orgs: list[str]
-    unbound: list[str]
+    unbound: list[str]  # active members without a bound WeChat account, by id
     sub_branches: list[str]
-
-    @property
-    def below_minimum(self) -> bool:
-        return self.branch.kind == "full" and self.branch.level == "branch" and self.full < MIN_FULL_MEMBERS
+    below_minimum: bool  # a 建制型 党支部 with fewer than 3 full members
 
 
-def branch_summary(session: Session, branch: Branch) -> BranchSummary:
-    """What a secretary reads about their branch: counts, groups, covered organizations."""
+@dataclass(frozen=True)
+class BranchOverview:
+    """The card of the branch asked for (or the only/own one), and the other branches the reader may
+    open; no card: the reader must pick one of `others`."""
+
+    card: BranchCard | None
+    others: list[BranchRef]
+
+
+def _branch_card(session: Session, branch: Branch) -> BranchCard:
     members = list(session.scalars(select(Member).where(Member.branch_id == branch.id, Member.active.is_(True))
                                    .order_by(Member.id)))
     secretaries = list(session.scalars(
@@ -217,13 +325,18 @@ def branch_summary(session: Session, branch: Branch) -> BranchSummary:
         .where(RoleGrant.role == "secretary", RoleGrant.scope_type == "branch", RoleGrant.scope_id == branch.id)
         .order_by(Member.id)))
     committee = session.get(Committee, branch.committee_id)
-    return BranchSummary(
-        branch=branch,
-        committee_name=committee.name if committee else "",
-        full=sum(1 for m in members if m.status == "full"),
+    full = sum(1 for m in members if m.status == "full")
+    return BranchCard(
+        id=branch.id,
+        name=branch.name,
+        committee=committee.name if committee else "",
+        level=branch.level,
+        formation=branch.formation,
+        kind=branch.kind,
+        secretaries=secretaries,
+        full=full,
         probationary=sum(1 for m in members if m.status == "probationary"),
         bound=sum(1 for m in members if m.openid),
-        secretaries=secretaries,
         groups=list(session.scalars(select(PartyGroup.name).where(PartyGroup.branch_id == branch.id)
                                     .order_by(PartyGroup.id))),
         orgs=list(session.scalars(select(SocialOrg.name).where(SocialOrg.branch_id == branch.id)
@@ -231,10 +344,51 @@ def branch_summary(session: Session, branch: Branch) -> BranchSummary:
         unbound=[m.name for m in members if not m.openid],
         sub_branches=list(session.scalars(select(Branch.name).where(Branch.parent_id == branch.id)
                                           .order_by(Branch.id))),
+        below_minimum=branch.kind == "full" and branch.level == "branch" and full < MIN_FULL_MEMBERS,
     )
 
 
-# -- coverage ------------------------------------------------------------------------------------
+def _branches_visible_to(session: Session, actor: Member) -> list[Branch]:
+    """The party organizations `actor` may read the card of, own branch first."""
+    ids: list[int] = []
+    if actor.branch_id is not None:
+        ids.append(actor.branch_id)
+    for g in session.scalars(select(RoleGrant).where(RoleGrant.member_id == actor.id)):
+        if g.scope_type == "branch":
+            ids += branch_ids_under(session, g.scope_id)
+        elif g.scope_type == "committee":
+            ids += [b.id for b in branches_of_committee(session, g.scope_id)]
+        elif g.scope_type == "organization":
+            org = session.get(SocialOrg, g.scope_id)
+            if org is not None and org.branch_id is not None:
+                ids.append(org.branch_id)
+    result: list[Branch] = []
+    for bid in dict.fromkeys(ids):
+        branch = session.get(Branch, bid)
+        if branch is not None and can(session, actor, Action.VIEW_BRANCH, branch):
+            result.append(branch)
+    return result
+
+
+def branch_overview(session: Session, *, actor: Member, branch_id: int | None = None) -> BranchOverview:
+    """The card of branch `branch_id`; without one, the branches `actor` may read: the only one's card,
+    or their own branch's card with the others listed after it, or the list to pick from."""
+    if branch_id is not None:
+        branch = get_branch(session, branch_id)
+        require(session, actor, Action.VIEW_BRANCH, branch)
+        return BranchOverview(_branch_card(session, branch), [])
+    visible = _branches_visible_to(session, actor)
+    if not visible:
+        deny(actor, Action.VIEW_BRANCH, f"Branch#{actor.branch_id}")
+    refs = [BranchRef(b.id, b.name) for b in visible]
+    if len(visible) == 1:
+        return BranchOverview(_branch_card(session, visible[0]), [])
+    if visible[0].id == actor.branch_id:  # their own branch first, the others they may open after it
+        return BranchOverview(_branch_card(session, visible[0]), refs[1:])
+    return BranchOverview(None, refs)
+
+
+# -- 党委: coverage --------------------------------------------------------------------------------
 @dataclass
 class Coverage:
     committee: Committee
@@ -254,11 +408,29 @@ class Coverage:
         return self.covered / self.organizations if self.organizations else None
 
 
-def coverage(session: Session, committee_id: int) -> Coverage:
+def coverage(session: Session, committee_id: int, *, actor: Actor) -> Coverage:
     """The committee's headline figures: 单独组建率, 覆盖率, branches by formation, small branches."""
     committee = get_committee(session, committee_id)
-    ids = committee_ids_under(session, committee_id)
-    branches = {b.id: b for b in branches_of_committee(session, committee_id)}
+    require(session, actor, Action.VIEW_COMMITTEE, committee)
+    return _coverage(session, committee)
+
+
+def committee_figures(session: Session, *, actor: Member, committee_id: int | None = None) -> list[Coverage]:
+    """The coverage of committee `committee_id`, or of every committee `actor` administers."""
+    if committee_id is not None:
+        return [coverage(session, committee_id, actor=actor)]
+    ids = session.scalars(select(RoleGrant.scope_id).where(RoleGrant.member_id == actor.id,
+                                                          RoleGrant.scope_type == "committee"))
+    committees = [c for c in (session.get(Committee, i) for i in dict.fromkeys(ids)) if c is not None]
+    administered = [c for c in committees if can(session, actor, Action.VIEW_COMMITTEE, c)]
+    if not administered:
+        deny(actor, Action.VIEW_COMMITTEE, "Committee#*")
+    return [_coverage(session, c) for c in administered]
+
+
+def _coverage(session: Session, committee: Committee) -> Coverage:
+    ids = committee_ids_under(session, committee.id)
+    branches = {b.id: b for b in branches_of_committee(session, committee.id)}
     orgs = list(session.scalars(select(SocialOrg).where(SocialOrg.committee_id.in_(ids)).order_by(SocialOrg.id)))
     org_ids = [o.id for o in orgs]
     looked_after = set(session.scalars(
@@ -289,77 +461,3 @@ def coverage(session: Session, committee_id: int) -> Coverage:
         below_minimum=below,
         uncovered=[o.name for o in orgs if o not in covered],
     )
-
-
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678: how a phone number shows everywhere but the member's own view."""
-    if not phone:
-        return "—"
-    if len(phone) >= 7:
-        return phone[:3] + "****" + phone[-4:]
-    return "****"
-
-
-# -- who may be looked at ------------------------------------------------------------------------
-def members_for(session: Session, actor: Member, query: str, action: Action, *,
-                active_only: bool = False) -> list[Member]:
-    """Members named `query` (or with id `#n`) on whom `actor` may take `action`. Nothing found: NotFound
-    naming what was asked for; found but none allowed: PermissionDenied (logged)."""
-    query = query.strip()
-    if query.lstrip("#").isdigit():
-        member = session.get(Member, int(query.lstrip("#")))
-        if member is None or (active_only and not member.active):
-            raise NotFound(M.MEMBER_ID_NOT_FOUND.format(id=query.lstrip("#")))
-        found = [member]
-    else:
-        found = list(session.scalars(select(Member).where(Member.name == query, Member.active.is_(True))
-                                     .order_by(Member.id)))
-        if not found:
-            raise NotFound(M.MEMBER_NAME_NOT_FOUND.format(name=query))
-    allowed = [m for m in found if can(session, actor, action, m)]
-    if not allowed:
-        require(session, actor, action, found[0])  # logs and raises
-    return allowed
-
-
-def members_visible_to(session: Session, actor: Member, query: str) -> list[Member]:
-    """Members named `query` (or with id `#n`) whose record `actor` may read; logs each read, since a
-    member's record is personal data."""
-    visible = members_for(session, actor, query, Action.VIEW_MEMBER)
-    for m in visible:
-        if m.id != actor.id:
-            personal_log.info("personal data read: reader=%s member=%s fields=record", actor.id, m.id)
-    return visible
-
-
-def branches_visible_to(session: Session, actor: Member) -> list[Branch]:
-    """The party organizations `actor` may read the summary of, own branch first."""
-    ids: list[int] = []
-    if actor.branch_id is not None:
-        ids.append(actor.branch_id)
-    for g in session.scalars(select(RoleGrant).where(RoleGrant.member_id == actor.id)):
-        if g.scope_type == "branch":
-            ids += branch_ids_under(session, g.scope_id)
-        elif g.scope_type == "committee":
-            ids += [b.id for b in branches_of_committee(session, g.scope_id)]
-        elif g.scope_type == "organization":
-            org = session.get(SocialOrg, g.scope_id)
-            if org is not None and org.branch_id is not None:
-                ids.append(org.branch_id)
-    result: list[Branch] = []
-    for bid in dict.fromkeys(ids):
-        branch = session.get(Branch, bid)
-        if branch is not None and can(session, actor, Action.VIEW_BRANCH, branch):
-            result.append(branch)
-    return result
-
-
-def committees_administered(session: Session, actor: Member) -> list[Committee]:
-    ids = session.scalars(select(RoleGrant.scope_id).where(RoleGrant.member_id == actor.id,
-                                                          RoleGrant.scope_type == "committee"))
-    committees = [c for c in (session.get(Committee, i) for i in dict.fromkeys(ids)) if c is not None]
-    return [c for c in committees if can(session, actor, Action.VIEW_COMMITTEE, c)]

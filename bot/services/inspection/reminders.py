@@ -1,0 +1,66 @@
+"""What is due for 年检: 30, 7 and 1 days before each deadline not yet filed, the organization's branch
+secretary and its liaison are reminded. Returns outbox.Due items; writes nothing (the year's rows are
+opened by years.open_year, which the scheduler calls first)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from bot.infra.clock import today
+from bot.models import AnnualInspection, Notification, RoleGrant, SocialOrg
+from bot.services.notify.outbox import Due
+from bot.services.notify.timing import daily_due, step_for, step_ranges
+
+INSPECTION_STEPS = (30, 7, 1)
+
+
+def reminders_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+    day = today(now, settings)
+    at = daily_due(now, settings)
+    due: list[Due] = []
+    horizon = day + timedelta(days=max(INSPECTION_STEPS))
+    ai = AnnualInspection
+    for which, deadline_col, filed_col in (("supervisor", ai.supervisor_deadline, ai.supervisor_filed_on),
+                                           ("registrar", ai.registrar_deadline, ai.registrar_filed_on)):
+        found = session.execute(
+            select(ai.id, ai.year, deadline_col, SocialOrg.id, SocialOrg.name, SocialOrg.branch_id)
+            .join(SocialOrg, SocialOrg.id == ai.organization_id)
+            .where(deadline_col >= day, deadline_col <= horizon, filed_col.is_(None),
+                   or_(*(and_(deadline_col >= day + timedelta(days=first),
+                              deadline_col <= day + timedelta(days=last),
+                              ~exists().where(Notification.subject_type == "inspection",
+                                              Notification.subject_id == ai.id,
+                                              Notification.slot == f"{which}:d{step}"))
+                         for step, first, last in step_ranges(INSPECTION_STEPS))))
+        ).all()
+        if not found:
+            continue
+        org_ids = [f[3] for f in found]
+        branch_ids = [f[5] for f in found if f[5] is not None]
+        by_branch: dict[int, list[int]] = defaultdict(list)
+        by_org: dict[int, list[int]] = defaultdict(list)
+        for member_id, scope_type, scope_id in session.execute(
+            select(RoleGrant.member_id, RoleGrant.scope_type, RoleGrant.scope_id)
+            .where(or_(and_(RoleGrant.role == "secretary", RoleGrant.scope_type == "branch",
+                            RoleGrant.scope_id.in_(branch_ids)),
+                       and_(RoleGrant.role == "liaison", RoleGrant.scope_type == "organization",
+                            RoleGrant.scope_id.in_(org_ids))))
+        ):
+            (by_branch if scope_type == "branch" else by_org)[scope_id].append(member_id)
+        for aid, year, deadline, org_id, org_name, branch_id in found:
+            days_left = (deadline - day).days
+            step = step_for(days_left, INSPECTION_STEPS)
+            if step is None:
+                continue
+            params = {"organization_id": org_id, "org": org_name, "year": year, "which": which,
+                      "deadline": deadline.isoformat(), "days": days_left}
+            recipients = set(by_org.get(org_id, [])) | set(by_branch.get(branch_id, []) if branch_id else [])
+            due += [Due("inspection_due", rid, "inspection", aid, f"{which}:d{step}", at, params)
+                    for rid in sorted(recipients)]
+    return due

@@ -1,0 +1,76 @@
+"""Every sentence a user reads (chat, notices, pages, the CLI), one module per capability; refusal() words a
+service's refusal for any channel.
+
+A service raises ServiceError(reason, **params); each texts module maps its reasons to wording in
+REFUSALS: a str.format template (datetimes in params are written as fmt_when, dates as fmt_day) or a
+function of (params, settings) for wording that needs more than a template.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from bot.infra.clock import fmt_day, fmt_when
+from bot.texts.general import *  # noqa: F403  (transitional: handlers move to per-module imports)
+from bot.texts.meetings import *  # noqa: F403
+from bot.texts.notices import *  # noqa: F403
+from bot.texts.org import *  # noqa: F403
+
+
+class Refusal(Protocol):
+    """A service's refusal (bot.services.errors.ServiceError): its reason and the facts behind it."""
+
+    reason: str
+    params: dict[str, Any]
+
+
+Wording = str | Callable[[Mapping[str, Any], Mapping[str, Any]], str]
+log = logging.getLogger(__name__)
+
+
+def _refusals() -> dict[str, Wording]:
+    from bot.texts import general, meetings, org
+
+    table: dict[str, Wording] = {}
+    for module in (general, meetings, org):
+        for reason, wording in getattr(module, "REFUSALS", {}).items():
+            if reason in table:
+                raise RuntimeError(f"refusal reason {reason!r} worded twice")
+            table[reason] = wording
+    return table
+
+
+_TABLE: dict[str, Wording] | None = None
+
+
+def refusals() -> dict[str, Wording]:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _refusals()
+    return _TABLE
+
+
+def _shown(value: Any, settings: Mapping[str, Any]) -> Any:
+    if isinstance(value, datetime):
+        return fmt_when(value, settings)
+    if isinstance(value, date):
+        return fmt_day(value)
+    return value
+
+
+def refusal(exc: Refusal, settings: Mapping[str, Any]) -> str:
+    """The Chinese sentence for a service's refusal."""
+    wording = refusals().get(exc.reason)
+    if wording is None and not exc.params and not exc.reason.isascii():  # TRANSITIONAL: a sentence as reason
+        return exc.reason
+    if wording is None:
+        log.error("no wording for refusal %r (%s)", exc.reason, exc.params)
+        from bot.texts.general import APOLOGY
+
+        return APOLOGY
+    if callable(wording):
+        return wording(exc.params, settings)
+    return wording.format(**{k: _shown(v, settings) for k, v in exc.params.items()})

@@ -1,0 +1,30 @@
+"""Chat wording shared by every capability: welcome, help, cancel, apologies."""
+
+from __future__ import annotations
+
+APOLOGY = "抱歉，系统开小差了，您的操作没有生效，请稍后再试。"
+TRY_LATER = "系统繁忙，请稍后重试。"
+CANCELLED = "已取消。"
+NOTHING_TO_CANCEL = "当前没有进行中的操作。"
+WELCOME = (
+    "欢迎关注支部通！\n"
+    "这里可以办理三会一课签到、请假、会议安排和记录等支部工作。\n"
+    "首次使用请向支部书记索取绑定码，然后回复“绑定 六位数字”。\n"
+    "回复“帮助”查看可用功能。"
+)
+UNBOUND_HELP = (
+    "您还没有绑定党员身份。\n"
+    "请向支部书记索取六位绑定码，然后回复：绑定 123456\n"
+    "绑定后即可签到、请假、查看会议。"
+)
+HELP_HEADER = "{name}，您好！您可以回复："
+HELP_FOOTER = "回复“取消”可退出正在进行的操作。"
+UNKNOWN_PREFIX = "没有听懂“{text}”。"
+NON_TEXT = "已收到。目前支持文字指令，回复“帮助”查看可用功能。"
+LOCATION_NOTED = "已收到位置。签到请扫描会场二维码。"
+TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"
+
+# Refusals of any capability (bot.services.errors reasons), worded by bot.texts.refusal.
+REFUSALS: dict[str, str] = {
+    "forbidden": "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。",
+}

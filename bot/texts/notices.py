@@ -1,0 +1,221 @@
+"""What notices say (reminders, digests, event notices): the outbox's wording, rendered when sent.
+
+A service or a sweep writes a notice as its kind and JSON-safe facts (`params`: ids, names, counts, and
+moments as ISO strings); render(kind, params, settings) words it here when the dispatcher sends it. Each
+capability's texts module may add kinds in its own `NOTICES` table (kind -> function of (params, settings)
+returning NoticeText); this module holds the reminders', the digest's and the fallback's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.infra.clock import fmt_day, fmt_short, local
+from bot.infra.text import shorten
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    """A notice in words: the full text (customer-service message, the record), and the template
+    message's fields (WeChat's short typed fields; empty: derived from the text)."""
+
+    text: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+NoticeWording = Callable[[Mapping[str, Any], Mapping[str, Any]], NoticeText]
+
+
+def moment(value: Any) -> datetime:
+    """A moment written into params as an ISO string (outbox payloads are JSON)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _tables() -> dict[str, NoticeWording]:
+    from bot.texts import general, meetings, org
+
+    table: dict[str, NoticeWording] = {}
+    for source in (NOTICES, *(getattr(m, "NOTICES", {}) for m in (general, meetings, org))):
+        for kind, wording in source.items():
+            if kind in table:
+                raise RuntimeError(f"notice kind {kind!r} worded twice")
+            table[kind] = wording
+    return table
+
+
+_TABLE: dict[str, NoticeWording] | None = None
+
+
+def render(kind: str, params: Mapping[str, Any], settings: Mapping[str, Any]) -> NoticeText:
+    """The words of a notice of `kind` with these facts. KeyError for a kind nobody words."""
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _tables()
+    return _TABLE[kind](params, settings)
+
+
+MEETING_TYPE_NAMES = {
+    "general_meeting": "支部党员大会",
+    "committee_meeting": "支委会",
+    "group_meeting": "党小组会",
+    "party_lecture": "党课",
+    "theme_day": "主题党日",
+    "life_meeting": "组织生活会",
+    "member_appraisal": "民主评议党员",
+}
+REMIND_MEETING = "会议提醒：{label}将于{when}在{place}召开{topic}，请准时参加。不能参加请回复“请假”。"
+REMIND_MEETING_TITLE = "{label}提醒"
+REMIND_MINUTES = "{branch}：{when}的{label}还没有录入会议记录，请回复“记录”补录（会议记录、参会情况、照片）。"
+REMIND_MINUTES_TITLE = "请补录会议记录"
+REMIND_LEAVE = "{branch}有{count}条请假申请等待审批，请回复“同意”或“不同意”处理。"
+REMIND_LEAVE_TITLE = "请假待审批"
+REMIND_COMPLIANCE = ("{branch}本{period}尚未开展：{missing}。请在{deadline}前安排，回复安排会议即可发布通知，"
+                     "例如：下周三晚上7点半开支委会，地点三楼会议室。")
+REMIND_COMPLIANCE_TITLE = "组织生活待开展"
+FLAG_INACTIVE = "{branch}已有{days}天没有开展组织生活（最近一次：{last}），请关注。"
+FLAG_INACTIVE_NEVER = "{branch}还没有任何组织生活记录，请关注。"
+FLAG_INACTIVE_TITLE = "支部长期未开展活动"
+REMIND_REVIEW = "{title}将于{deadline}截止（还有{days}天），{branch}尚未提交述职报告，请及时提交。"
+REMIND_REVIEW_TITLE = "述职报告待提交"
+REMIND_RECTIFICATION = "整改事项“{problem}”将于{deadline}到期（还有{days}天），请抓紧整改并提交验收。"
+REMIND_RECTIFICATION_TITLE = "整改即将到期"
+FLAG_RECTIFICATION_OVERDUE = "整改事项“{problem}”（{owner}负责）已于{deadline}逾期未销号，请督促整改。"
+FLAG_RECTIFICATION_OVERDUE_TITLE = "整改逾期"
+REMIND_INSPECTION = "{org}{year}年度年检报告须在{deadline}前报送{where}（还有{days}天），请及时报送并填写党建工作情况。"
+REMIND_INSPECTION_TITLE = "年检报告待报送"
+INSPECTION_WHERE = {"supervisor": "业务主管单位", "registrar": "登记管理机关"}
+REMIND_VOLUNTEER = "有{count}条志愿服务记录等待您确认，请及时确认。"
+REMIND_VOLUNTEER_TITLE = "志愿服务待确认"
+DIGEST = (
+    "{committee}本周（{week}）党建周报：\n"
+    "· 召开会议{meetings}次，涉及{branches_met}个支部；\n"
+    "· 本月组织生活未达标支部{gaps}个，30天无活动支部{inactive}个；\n"
+    "· 整改事项未销号{open_items}项，其中逾期{overdue}项；\n"
+    "· 本周未能送达的通知{undeliverable}条（已转支部书记或放弃）。"
+)
+DIGEST_TITLE = "党建周报"
+FALLBACK = "{name}同志暂时无法接收微信通知，以下内容请代为转告：{text}"
+FALLBACK_TITLE = "请代为转告"
+PERIOD_NAMES = {"month": "月", "quarter": "季度"}
+UNASSIGNED = "未指定"
+PLACE_TBD = "待定"
+
+
+# -- the reminders', the digest's and the fallback's wording: kind -> function(params, settings) ------
+_Params = Mapping[str, Any]
+_Settings = Mapping[str, Any]
+
+
+def _label(meeting_type: str) -> str:
+    return MEETING_TYPE_NAMES.get(meeting_type, meeting_type)
+
+
+def _meeting_reminder(p: _Params, settings: _Settings) -> NoticeText:
+    """params: meeting_id, hours, type, topic, place, starts_at."""
+    label, when, place, topic = _label(p["type"]), fmt_short(moment(p["starts_at"]), settings), p["place"], p["topic"]
+    text = REMIND_MEETING.format(label=label, when=when, place=place or PLACE_TBD,
+                                 topic=f"，主题：{topic}" if topic else "")
+    return NoticeText(
+        text, {"thing1": REMIND_MEETING_TITLE.format(label=label), "time2": when, "thing3": place or topic or ""})
+
+
+def _minutes_reminder(p: _Params, settings: _Settings) -> NoticeText:
+    """params: meeting_id, type, starts_at, branch."""
+    label, when = _label(p["type"]), fmt_short(moment(p["starts_at"]), settings)
+    return NoticeText(REMIND_MINUTES.format(branch=p["branch"], when=when, label=label),
+                      {"thing1": REMIND_MINUTES_TITLE, "thing2": f"{label} {when}"})
+
+
+def _leave_pending(p: _Params, settings: _Settings) -> NoticeText:
+    """params: branch_id, branch, count."""
+    return NoticeText(REMIND_LEAVE.format(branch=p["branch"], count=p["count"]),
+                      {"thing1": REMIND_LEAVE_TITLE, "thing2": f"{p['branch']} {p['count']}条"})
+
+
+def _compliance_gap(p: _Params, settings: _Settings) -> NoticeText:
+    """params: branch_id, branch, period (month|quarter), missing (meeting types), deadline (a day)."""
+    names = "、".join(_label(t) for t in p["missing"])
+    return NoticeText(REMIND_COMPLIANCE.format(branch=p["branch"], period=PERIOD_NAMES[p["period"]], missing=names,
+                                               deadline=fmt_day(day(p["deadline"]))),
+                      {"thing1": REMIND_COMPLIANCE_TITLE, "thing2": names})
+
+
+def _branch_inactive(p: _Params, settings: _Settings) -> NoticeText:
+    """params: branch_id, branch, days, last_activity_at (None: never)."""
+    last = p.get("last_activity_at")
+    text = (FLAG_INACTIVE.format(branch=p["branch"], days=p["days"], last=fmt_day(local(moment(last), settings).date()))
+            if last else FLAG_INACTIVE_NEVER.format(branch=p["branch"]))
+    return NoticeText(text, {"thing1": FLAG_INACTIVE_TITLE, "thing2": p["branch"]})
+
+
+def _review_due(p: _Params, settings: _Settings) -> NoticeText:
+    """params: round_id, title, deadline (a moment), days, branch_id, branch."""
+    deadline = fmt_short(moment(p["deadline"]), settings)
+    return NoticeText(REMIND_REVIEW.format(title=p["title"], deadline=deadline, days=p["days"], branch=p["branch"]),
+                      {"thing1": REMIND_REVIEW_TITLE, "time2": deadline, "thing3": p["title"]})
+
+
+def _rectification_due(p: _Params, settings: _Settings) -> NoticeText:
+    """params: item_id, problem, deadline (a day), days."""
+    deadline = fmt_day(day(p["deadline"]))
+    return NoticeText(REMIND_RECTIFICATION.format(problem=shorten(p["problem"], 30), deadline=deadline,
+                                                  days=p["days"]),
+                      {"thing1": REMIND_RECTIFICATION_TITLE, "thing2": p["problem"], "time3": deadline})
+
+
+def _rectification_overdue(p: _Params, settings: _Settings) -> NoticeText:
+    """params: item_id, problem, owner (a name; None: nobody), deadline (a day)."""
+    deadline = fmt_day(day(p["deadline"]))
+    return NoticeText(FLAG_RECTIFICATION_OVERDUE.format(problem=shorten(p["problem"], 30),
+                                                        owner=p.get("owner") or UNASSIGNED, deadline=deadline),
+                      {"thing1": FLAG_RECTIFICATION_OVERDUE_TITLE, "thing2": p["problem"], "time3": deadline})
+
+
+def _inspection_due(p: _Params, settings: _Settings) -> NoticeText:
+    """params: organization_id, org, year, which (supervisor|registrar), deadline (a day), days."""
+    deadline = fmt_day(day(p["deadline"]))
+    return NoticeText(REMIND_INSPECTION.format(org=p["org"], year=p["year"], deadline=deadline,
+                                               where=INSPECTION_WHERE[p["which"]], days=p["days"]),
+                      {"thing1": REMIND_INSPECTION_TITLE, "thing2": p["org"], "time3": deadline})
+
+
+def _volunteer_pending(p: _Params, settings: _Settings) -> NoticeText:
+    """params: count."""
+    return NoticeText(REMIND_VOLUNTEER.format(count=p["count"]),
+                      {"thing1": REMIND_VOLUNTEER_TITLE, "thing2": f"{p['count']}条"})
+
+
+def _digest(p: _Params, settings: _Settings) -> NoticeText:
+    """params: committee_id, committee, week, figures (meetings, branches_met, gaps, inactive, open_items,
+    overdue, undeliverable)."""
+    return NoticeText(DIGEST.format(committee=p["committee"], week=p["week"], **p["figures"]),
+                      {"thing1": DIGEST_TITLE, "thing2": p["committee"]})
+
+
+def _fallback(p: _Params, settings: _Settings) -> NoticeText:
+    """params: name (who could not be reached), text (what they were sent), original_id."""
+    return NoticeText(FALLBACK.format(name=p["name"], text=p["text"]),
+                      {"thing1": FALLBACK_TITLE, "thing2": p["name"], "thing3": p["text"]})
+
+
+NOTICES: dict[str, NoticeWording] = {
+    "meeting_reminder": _meeting_reminder,
+    "minutes_reminder": _minutes_reminder,
+    "leave_pending": _leave_pending,
+    "compliance_gap": _compliance_gap,
+    "branch_inactive": _branch_inactive,
+    "review_due": _review_due,
+    "rectification_due": _rectification_due,
+    "rectification_overdue": _rectification_overdue,
+    "inspection_due": _inspection_due,
+    "volunteer_pending": _volunteer_pending,
+    "digest": _digest,
+    "fallback": _fallback,
+}
