@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot import create_app
-from bot.infra.schema import upgrade
 from bot.devtools.synthetic import CitySize, SeedResult, seed_city
+from bot.infra.schema import upgrade
 
 from . import inprocess, scale, webhook
 from .common import ROOT, TOKEN, machine, pg_database, redis_server, sqlite_database

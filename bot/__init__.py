@@ -20,11 +20,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(16)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
-    from bot.infra import db, store, web, wechat
+    from bot.infra import web, wechat
 
-    web.init_app(app)
-    db.init_app(app)
-    store.init_app(app)
+    web.init_app(app)  # the database, the store, sessions, logging, health
     wechat.init_app(app)
 
     from bot import chat, cli, pages

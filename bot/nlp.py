@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import texts as M
+from bot.texts import notices as N
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -111,7 +111,7 @@ def parse_when(text: str, now: datetime, *, tz: str = DEFAULT_TZ) -> datetime | 
 
 
 # -- meeting types -------------------------------------------------------------------------------
-TYPE_LABELS: dict[str, str] = M.MEETING_TYPE_NAMES  # the wording lives in messages.py
+TYPE_LABELS: dict[str, str] = N.MEETING_TYPE_NAMES  # the wording lives in messages.py
 # Everyday names → type; the longest alias that appears wins.
 TYPE_ALIASES: dict[str, str] = {
     "支部党员大会": "general_meeting",

@@ -100,7 +100,7 @@ def retry_media(app: Flask, now: datetime) -> int | None:
 def run_once(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     """Every sweep, then the dispatcher until nothing due is left; returns what each did."""
     with app.app_context():
-        now = now or clock.now()
+        now = now or clock.now(app.config)
         result: dict[str, Any] = {}
         for name in ALL_SWEEPS:
             try:
@@ -136,21 +136,21 @@ def serve(app: Flask) -> None:
     def sweep_job(name: str) -> None:
         with app.app_context():
             try:
-                run_sweep(app, name, clock.now())
+                run_sweep(app, name, clock.now(app.config))
             except Exception:
                 log.exception("sweep %s failed", name)
 
     def media_job() -> None:
         with app.app_context():
             try:
-                retry_media(app, clock.now())
+                retry_media(app, clock.now(app.config))
             except Exception:
                 log.exception("media retry failed")
 
     def dispatch_job() -> None:
         with app.app_context():
             try:
-                dispatch_due(app, clock.now(), app.config)
+                dispatch_due(app, clock.now(app.config), app.config)
             except Exception:
                 log.exception("dispatch failed")
 

@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.infra.db import Unit
@@ -112,8 +111,8 @@ def test_late_after_ten_minutes(chat: Chat, db: Session, clock: FrozenClock, wor
 
 
 @pytest.mark.parametrize(("moment", "expected"), [
-    (START - timedelta(minutes=31), M.CHK_TOO_EARLY.format(start="12月02日 19:30", opens="19:00")),
-    (START + timedelta(hours=2, seconds=1), M.CHK_CLOSED.format(end="12月02日 21:30")),
+    (START - timedelta(minutes=31), T.CHK_TOO_EARLY.format(start="12月02日 19:30", opens="19:00")),
+    (START + timedelta(hours=2, seconds=1), T.CHK_CLOSED.format(end="12月02日 21:30")),
 ])
 def test_outside_the_window_is_refused(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any],
                                        moment: datetime, expected: str) -> None:
@@ -130,10 +129,10 @@ def test_window_edges_are_inside(chat: Chat, db: Session, clock: FrozenClock, wo
 
 
 def test_bad_scans_are_refused_with_no_record(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert scan(chat, "o_zhao", "checkin_test_1") == M.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
-    assert scan(chat, "o_nobody", "checkin_test_1") == M.CHK_UNBOUND
-    assert scan(chat, "o_zhang", "checkin_nonexistent") == M.CHK_SCENE_UNKNOWN
-    assert scan(chat, "o_zhang", "") == M.CHK_SCENE_UNKNOWN
+    assert scan(chat, "o_zhao", "checkin_test_1") == T.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
+    assert scan(chat, "o_nobody", "checkin_test_1") == T.CHK_UNBOUND
+    assert scan(chat, "o_zhang", "checkin_nonexistent") == T.CHK_SCENE_UNKNOWN
+    assert scan(chat, "o_zhang", "") == T.CHK_SCENE_UNKNOWN
     assert records(db) == []
 
 
@@ -142,13 +141,13 @@ def test_cancelled_and_deleted_meetings_refuse(chat: Chat, db: Session, world: d
     assert meeting is not None
     meeting.status = "cancelled"
     db.commit()
-    assert scan(chat, "o_zhang", "checkin_test_1") == M.CHK_CANCELLED
+    assert scan(chat, "o_zhang", "checkin_test_1") == T.CHK_CANCELLED
     meeting.status = "deleted"
     db.commit()
-    assert scan(chat, "o_zhang", "checkin_test_1") == M.CHK_SCENE_UNKNOWN
+    assert scan(chat, "o_zhang", "checkin_test_1") == T.CHK_SCENE_UNKNOWN
     db.delete(meeting)
     db.commit()
-    assert scan(chat, "o_zhang", "checkin_test_1") == M.CHK_SCENE_UNKNOWN
+    assert scan(chat, "o_zhang", "checkin_test_1") == T.CHK_SCENE_UNKNOWN
     assert records(db) == []
 
 
@@ -157,7 +156,7 @@ def test_inactive_member_is_refused(chat: Chat, db: Session, world: dict[str, An
     assert zhang is not None
     zhang.active = False
     db.commit()
-    assert scan(chat, "o_zhang", "checkin_test_1") == M.CHK_INACTIVE
+    assert scan(chat, "o_zhang", "checkin_test_1") == T.CHK_INACTIVE
     assert records(db) == []
 
 
@@ -176,9 +175,9 @@ def test_group_and_committee_meetings_admit_only_their_people(chat: Chat, db: Se
     db.commit()
     f.meeting(db, world["branch"].id, START, type="group_meeting", group_id=g1.id, checkin_scene="checkin_group")
     f.meeting(db, world["branch"].id, START, type="committee_meeting", checkin_scene="checkin_committee")
-    assert scan(chat, "o_wang", "checkin_group") == M.CHK_NOT_GROUP.format(group="第一党小组")
+    assert scan(chat, "o_wang", "checkin_group") == T.CHK_NOT_GROUP.format(group="第一党小组")
     assert scan(chat, "o_zhang", "checkin_group").startswith("签到成功")
-    assert scan(chat, "o_zhang", "checkin_committee") == M.CHK_NOT_COMMITTEE
+    assert scan(chat, "o_zhang", "checkin_committee") == T.CHK_NOT_COMMITTEE
     assert scan(chat, "o_sec", "checkin_committee").startswith("签到成功")
 
 
@@ -188,8 +187,8 @@ def test_manual_entry_records_who_entered_it(chat: Chat, db: Session, world: dic
     assert chat.say("o_sec", "代签 张三") == "张三已于 2026-12-02 19:28 签到，无需重复登记。"
     [att] = records(db)
     assert (att.member_id, att.channel, att.entered_by_id) == (world["zhang"].id, "manual", world["sec"].id)
-    assert chat.say("o_sec", "代签 不存在的人") == M.CHK_MANUAL_NOBODY.format(name="不存在的人")
-    assert chat.say("o_sec", "代签 赵六") == M.CHK_MANUAL_NOBODY.format(name="赵六")  # other branch
+    assert chat.say("o_sec", "代签 不存在的人") == T.CHK_MANUAL_NOBODY.format(name="不存在的人")
+    assert chat.say("o_sec", "代签 赵六") == T.CHK_MANUAL_NOBODY.format(name="赵六")  # other branch
 
 
 def test_committee_member_may_enter_but_a_member_may_not(chat: Chat, db: Session, world: dict[str, Any]) -> None:
@@ -200,7 +199,7 @@ def test_committee_member_may_enter_but_a_member_may_not(chat: Chat, db: Session
 
 
 def test_sign_out(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
-    assert chat.say("o_zhang", "签退") == M.CHK_NOT_CHECKED_IN
+    assert chat.say("o_zhang", "签退") == T.CHK_NOT_CHECKED_IN
     scan(chat, "o_zhang", "checkin_test_1")
     clock.set(START + timedelta(minutes=100))
     assert chat.say("o_zhang", "签退") == "签退成功，张三，2026-12-02 21:10"
@@ -249,19 +248,19 @@ def test_rotating_bad_tokens(app: Flask, client: FlaskClient, fake_wx: FakeWeCha
                 f"{other.id}.{window}.{sig}"]
     for token in tampered:
         resp = _h5_checkin(client, fake_wx, mid, token, "o_zhang", "CODE_T")
-        assert resp.status_code == 400 and M.QR_BAD in resp.get_data(as_text=True), token
+        assert resp.status_code == 400 and T.QR_BAD in resp.get_data(as_text=True), token
     resp = _h5_checkin(client, fake_wx, mid, _token(app, other.id, clock()), "o_zhang", "CODE_O")
-    assert resp.status_code == 400 and M.QR_OTHER_MEETING in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and T.QR_OTHER_MEETING in resp.get_data(as_text=True)
     old = _token(app, mid, clock() - timedelta(seconds=31))
     resp = _h5_checkin(client, fake_wx, mid, old, "o_zhang", "CODE_E")
     assert resp.status_code == 400 and "已过期" in resp.get_data(as_text=True)
     resp = _h5_checkin(client, fake_wx, mid, _token(app, mid, clock()), "o_zhao", "CODE_X")
     assert resp.status_code == 403 and "不是阳光社工服务中心党支部的党员" in resp.get_data(as_text=True)
     resp = _h5_checkin(client, fake_wx, mid, _token(app, mid, clock()), "o_unknown", "CODE_U")
-    assert resp.status_code == 403 and M.CHK_UNBOUND in resp.get_data(as_text=True)
+    assert resp.status_code == 403 and T.CHK_UNBOUND in resp.get_data(as_text=True)
     # a code WeChat never issued
     resp = client.get(f"/meetings/{mid}/checkin", query_string={"t": _token(app, mid, clock()), "code": "FORGED"})
-    assert resp.status_code == 400 and M.OAUTH_FAILED in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and T.OAUTH_FAILED in resp.get_data(as_text=True)
     assert records(db) == []
 
 

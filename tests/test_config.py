@@ -9,7 +9,7 @@ from bot.config import ConfigError
 
 
 def make(**overrides: object) -> object:
-    base = {"APP_MODE": "test", "WECHAT_TOKEN": "abc123", "DATABASE_URL": "sqlite://"}
+    base: dict[str, object] = {"APP_MODE": "test", "WECHAT_TOKEN": "abc123", "DATABASE_URL": "sqlite://"}
     base.update(overrides)
     return create_app(base)
 

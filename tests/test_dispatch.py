@@ -6,10 +6,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot import texts as M
 from bot.chat.context import Context
 from bot.chat.router import Router, RouterError
 from bot.models import Committee
+from bot.texts import general as G
 from tests import wxxml
 from tests.conftest import Chat
 
@@ -56,7 +56,7 @@ def test_handler_crash_rolls_back_and_apologises(app: Flask, chat: Chat, caplog:
         ctx.session.flush()
         raise RuntimeError("boom")
 
-    assert chat.say("o_crash", "坏了") == M.APOLOGY
+    assert chat.say("o_crash", "坏了") == G.APOLOGY
     assert _count_committees(app) == 0
     assert any(r.exc_info for r in caplog.records if "handler failed" in r.getMessage())
 
@@ -77,9 +77,9 @@ def test_conversation_takes_next_text_and_cancel_leaves_it(app: Flask, chat: Cha
     assert chat.say("o_conv", "问我") == "请问您的名字？"
     assert chat.say("o_conv", "帮助") == "你好，帮助"  # the step takes the next text, whatever it is
     assert chat.say("o_conv", "问我") == "请问您的名字？"
-    assert chat.say("o_conv", "取消") == M.CANCELLED
+    assert chat.say("o_conv", "取消") == G.CANCELLED
     assert "没有听懂" in chat.say("o_conv", "张三")
-    assert chat.say("o_conv", "取消") == M.NOTHING_TO_CANCEL
+    assert chat.say("o_conv", "取消") == G.NOTHING_TO_CANCEL
 
 
 def test_full_width_text_is_normalised(chat: Chat) -> None:
@@ -92,7 +92,7 @@ def test_long_reply_is_cut_under_2048_bytes(app: Flask, chat: Chat) -> None:
     router.text(r"长", name="test.long")(lambda ctx: "党" * 2000)
     reply = chat.say("o_long", "长")
     assert len(reply.encode()) <= 2048
-    assert reply.endswith(M.TEXT_TOO_LONG_SUFFIX)
+    assert reply.endswith(G.TEXT_TOO_LONG_SUFFIX)
 
 
 def test_bad_patterns_fail_at_registration() -> None:

@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import texts as M
 from bot.infra.clock import FrozenClock
 from bot.models import LeaveRequest, Notification
+from bot.texts import meetings as T
 from bot.texts.notices import render
 from tests import factories as f
 from tests import wxxml
@@ -59,17 +59,17 @@ def test_leave_request_notifies_the_secretary_and_is_approved(chat: Chat, db: Se
     assert (req.status, req.decided_by_id) == ("approved", world["sec"].id)
     decided = [n for n in _rows(db, Notification) if n.kind == "leave_decided"]
     assert [n.recipient_id for n in decided] == [world["zhang"].id]
-    assert chat.say("o_sec", f"不同意 {req.id}") == M.LEAVE_DECIDED_ALREADY.format(status="已同意")
+    assert chat.say("o_sec", f"不同意 {req.id}") == T.LEAVE_DECIDED_ALREADY.format(status="已同意")
 
 
 def test_bad_leave_requests(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
-    assert chat.say("o_zhang", "请假") == M.LEAVE_NEED_REASON
-    assert chat.say("o_nobody", "请假 有事") == M.CHK_UNBOUND
+    assert chat.say("o_zhang", "请假") == T.LEAVE_NEED_REASON
+    assert chat.say("o_nobody", "请假 有事") == T.CHK_UNBOUND
     chat.say("o_zhang", "请假 出差")
-    assert chat.say("o_zhang", "请假 还是出差") == M.LEAVE_ALREADY.format(
+    assert chat.say("o_zhang", "请假 还是出差") == T.LEAVE_ALREADY.format(
         when="12月2日（周三）19:30", label="支部党员大会", status="待审批")
     clock.set(START + timedelta(minutes=1))
-    assert chat.say("o_wang", "请假 堵车") == M.LEAVE_NO_MEETING  # the meeting has started
+    assert chat.say("o_wang", "请假 堵车") == T.LEAVE_NO_MEETING  # the meeting has started
     assert len(_rows(db, LeaveRequest)) == 1
 
 
@@ -110,4 +110,4 @@ def test_attendance_figures_with_leave_and_a_member_on_leave_who_came(
     text = runner.invoke(args=["attendance", str(mid)])
     assert "应到 3 人" in text.output
     missing = runner.invoke(args=["attendance", "99999"])
-    assert missing.exit_code != 0 and M.MTG_NOT_FOUND in missing.output
+    assert missing.exit_code != 0 and T.MTG_NOT_FOUND in missing.output

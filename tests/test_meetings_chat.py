@@ -10,9 +10,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import texts as M
 from bot.infra.clock import FrozenClock
 from bot.models import Meeting, Notification
+from bot.texts import general as G
+from bot.texts import meetings as T
 from bot.texts.notices import render
 from tests import factories as f
 from tests.conftest import Chat
@@ -61,9 +62,9 @@ def test_full_sentence_is_read_back_then_created_on_confirm(chat: Chat, db: Sess
 
 
 def test_missing_time_and_place_are_asked_for(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_sec", "开党员大会") == M.MTG_ASK_TIME.format(label="支部党员大会")
-    assert chat.say("o_sec", "随便吧") == M.MTG_ASK_TIME_AGAIN
-    assert chat.say("o_sec", "12月5日 19:30") == M.MTG_ASK_PLACE
+    assert chat.say("o_sec", "开党员大会") == T.MTG_ASK_TIME.format(label="支部党员大会")
+    assert chat.say("o_sec", "随便吧") == T.MTG_ASK_TIME_AGAIN
+    assert chat.say("o_sec", "12月5日 19:30") == T.MTG_ASK_PLACE
     reply = chat.say("o_sec", "社区党群服务中心")
     assert reply.startswith("将于 2026年12月5日（周六）19:30 在社区党群服务中心召开支部党员大会")
     assert "已发布" in chat.say("o_sec", "确认")
@@ -73,17 +74,17 @@ def test_missing_time_and_place_are_asked_for(chat: Chat, db: Session, world: di
 
 
 def test_no_place_and_cancel_leaves_nothing(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_sec", "12月5日 19:30 党员大会") == M.MTG_ASK_PLACE
+    assert chat.say("o_sec", "12月5日 19:30 党员大会") == T.MTG_ASK_PLACE
     assert "地点未填写" in chat.say("o_sec", "无")
-    assert chat.say("o_sec", "好吧让我想想") == M.MTG_CONFIRM_PROMPT
-    assert chat.say("o_sec", "取消") == M.CANCELLED
+    assert chat.say("o_sec", "好吧让我想想") == T.MTG_CONFIRM_PROMPT
+    assert chat.say("o_sec", "取消") == G.CANCELLED
     assert _meetings(db) == []
     assert _notices(db, "meeting_published") == []
 
 
 def test_past_time_is_refused_with_the_reason(chat: Chat, db: Session, world: dict[str, Any]) -> None:
     reply = chat.say("o_sec", "今天早上7点开党员大会，地点三楼")
-    assert reply == M.MTG_PAST.format(when="2026年11月23日（周一）07:00")
+    assert reply == T.MTG_PAST.format(when="2026年11月23日（周一）07:00")
     assert _meetings(db) == []
 
 
@@ -91,13 +92,13 @@ def test_time_in_past_during_ask_time_keeps_asking(chat: Chat, db: Session, worl
     chat.say("o_sec", "开党员大会")
     reply = chat.say("o_sec", "今天早上7点")
     assert reply.startswith("会议时间 2026年11月23日（周一）07:00 已经过去")
-    assert chat.say("o_sec", "明天下午三点") == M.MTG_ASK_PLACE
+    assert chat.say("o_sec", "明天下午三点") == T.MTG_ASK_PLACE
 
 
 def test_branch_without_committee_cannot_hold_a_committee_meeting(chat: Chat, db: Session) -> None:
     branch = f.branch(db, has_committee=False)
     f.secretary(db, branch.id, openid="o_sec2")
-    assert chat.say("o_sec2", "下周三晚上7点半开支委会，地点三楼") == M.MTG_TYPE_NO_COMMITTEE
+    assert chat.say("o_sec2", "下周三晚上7点半开支委会，地点三楼") == T.MTG_TYPE_NO_COMMITTEE
     assert _meetings(db) == []
 
 
@@ -111,7 +112,7 @@ def test_functional_branch_holds_study_meetings_only(chat: Chat, db: Session) ->
 
 
 def test_group_meeting_needs_a_group(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_sec", "明天下午3点开小组会，地点二楼") == M.MTG_TYPE_NO_GROUPS
+    assert chat.say("o_sec", "明天下午3点开小组会，地点二楼") == T.MTG_TYPE_NO_GROUPS
     f.group(db, world["branch"].id, name="第一党小组")
     f.group(db, world["branch"].id, name="第二党小组")
     assert "第一党小组、第二党小组" in chat.say("o_sec", "明天下午3点开小组会，地点二楼")
@@ -122,12 +123,12 @@ def test_group_meeting_needs_a_group(chat: Chat, db: Session, world: dict[str, A
 
 
 def test_member_without_the_right_sees_the_list_instead(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_m0", "下周三晚上7点半开支委会，地点三楼") == M.MTG_NONE_UPCOMING
+    assert chat.say("o_m0", "下周三晚上7点半开支委会，地点三楼") == T.MTG_NONE_UPCOMING
     assert _meetings(db) == []
 
 
 def test_unbound_sender_is_told_to_bind(chat: Chat, db: Session, world: dict[str, Any]) -> None:
-    assert chat.say("o_stranger", "下周三晚上7点半开支委会") == M.CHK_UNBOUND
+    assert chat.say("o_stranger", "下周三晚上7点半开支委会") == T.CHK_UNBOUND
 
 
 def test_duplicate_meeting_is_refused(chat: Chat, db: Session, world: dict[str, Any]) -> None:
@@ -166,14 +167,14 @@ def test_list_reschedule_and_cancel(chat: Chat, db: Session, world: dict[str, An
     assert meeting.status == "cancelled"
     cancelled = _notices(db, "meeting_cancelled")
     assert len(cancelled) == 4 and {n.slot for n in cancelled} == {"rev3"}
-    assert chat.say("o_m1", "会议") == M.MTG_NONE_UPCOMING
+    assert chat.say("o_m1", "会议") == T.MTG_NONE_UPCOMING
 
 
 def test_reschedule_to_the_past_and_by_a_member_are_refused(chat: Chat, db: Session, world: dict[str, Any]) -> None:
     _schedule(chat, "12月5日 19:30 党员大会，地点三楼")
     assert chat.say("o_sec", "改期 今天早上7点").startswith("会议时间 2026年11月23日（周一）07:00 已经过去")
     assert "没有权限" in chat.say("o_m0", "改期 12月6日 19:30")
-    assert chat.say("o_sec", "改期") == M.MTG_RESCHEDULE_USAGE
+    assert chat.say("o_sec", "改期") == T.MTG_RESCHEDULE_USAGE
     [meeting] = _meetings(db)
     assert meeting.revision == 1
 

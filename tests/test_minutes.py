@@ -12,11 +12,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.infra.wechat import wait_for_background
 from bot.models import Meeting, MinutesMedia
+from bot.texts import general as G
+from bot.texts import meetings as T
 from scheduler import run_once
 from tests import factories as f
 from tests import wxxml
@@ -61,13 +62,13 @@ def _meeting(db: Session, mid: int) -> Meeting:
 
 def test_minutes_text_and_photos(app: Flask, chat: Chat, db: Session, world: dict[str, Any]) -> None:
     mid = world["meeting"].id
-    assert chat.say("o_sec", "记录") == M.MIN_START.format(label="支委会", id=mid, when="12月2日（周三）19:30")
-    assert chat.say("o_sec", "一、学习党章第二章。") == M.MIN_TEXT_SAVED.format(n=1)
-    assert chat.say("o_sec", "二、讨论发展对象。") == M.MIN_TEXT_SAVED.format(n=2)
-    assert image(chat, "o_sec", "MEDIA_1") == M.MIN_IMAGE_SAVED.format(n=1)
-    assert image(chat, "o_sec", "MEDIA_2") == M.MIN_IMAGE_SAVED.format(n=2)
-    assert image(chat, "o_sec", "MEDIA_1") == M.MIN_IMAGE_SAVED.format(n=2)  # the same photo is kept once
-    assert chat.say("o_sec", "完成") == M.MIN_DONE.format(texts=2, images=2)
+    assert chat.say("o_sec", "记录") == T.MIN_START.format(label="支委会", id=mid, when="12月2日（周三）19:30")
+    assert chat.say("o_sec", "一、学习党章第二章。") == T.MIN_TEXT_SAVED.format(n=1)
+    assert chat.say("o_sec", "二、讨论发展对象。") == T.MIN_TEXT_SAVED.format(n=2)
+    assert image(chat, "o_sec", "MEDIA_1") == T.MIN_IMAGE_SAVED.format(n=1)
+    assert image(chat, "o_sec", "MEDIA_2") == T.MIN_IMAGE_SAVED.format(n=2)
+    assert image(chat, "o_sec", "MEDIA_1") == T.MIN_IMAGE_SAVED.format(n=2)  # the same photo is kept once
+    assert chat.say("o_sec", "完成") == T.MIN_DONE.format(texts=2, images=2)
     wait_for_background()
     meeting = _meeting(db, mid)
     assert meeting.minutes_text == "一、学习党章第二章。\n\n二、讨论发展对象。"
@@ -79,14 +80,14 @@ def test_minutes_text_and_photos(app: Flask, chat: Chat, db: Session, world: dic
         with open(row.path, "rb") as fh:
             assert fh.read() == content
     # after 完成, photos are ordinary messages again
-    assert image(chat, "o_sec", "MEDIA_3") == M.NON_TEXT
+    assert image(chat, "o_sec", "MEDIA_3") == G.NON_TEXT
 
 
 def test_webhook_does_not_wait_for_the_wechat_api(chat: Chat, db: Session, fake_wx: FakeWeChat,
                                                   world: dict[str, Any]) -> None:
     fake_wx.fail("media/get", delay=2.0)  # WeChat is slow: the reply must not wait for it
     chat.say("o_sec", "记录")
-    assert image(chat, "o_sec", "MEDIA_1") == M.MIN_IMAGE_SAVED.format(n=1)
+    assert image(chat, "o_sec", "MEDIA_1") == T.MIN_IMAGE_SAVED.format(n=1)
     [row] = _media(db)
     assert row.path is None  # replied while the download was still running
     wait_for_background()
@@ -113,7 +114,7 @@ def test_failed_fetch_is_retried_by_the_sweep(app: Flask, chat: Chat, db: Sessio
 def test_unknown_media_id_is_kept_for_later_and_nothing_breaks(chat: Chat, db: Session,
                                                                 world: dict[str, Any]) -> None:
     chat.say("o_sec", "记录")
-    assert image(chat, "o_sec", "MEDIA_UNKNOWN") == M.MIN_IMAGE_SAVED.format(n=1)
+    assert image(chat, "o_sec", "MEDIA_UNKNOWN") == T.MIN_IMAGE_SAVED.format(n=1)
     wait_for_background()
     [row] = _media(db)
     assert row.path is None
@@ -122,7 +123,7 @@ def test_unknown_media_id_is_kept_for_later_and_nothing_breaks(chat: Chat, db: S
 def test_who_may_record_and_when(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
     assert "没有权限" in chat.say("o_zhang", "记录 " + str(world["meeting"].id))
     clock.set(START - timedelta(hours=1))
-    assert chat.say("o_sec", "记录") == M.MIN_NO_MEETING  # nothing has started yet
+    assert chat.say("o_sec", "记录") == T.MIN_NO_MEETING  # nothing has started yet
     assert _media(db) == []
 
 

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from bot import texts as M
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.services.errors import Invalid
 from bot.services.meetings import qr
+from bot.texts import meetings as T
 from tests import factories as f
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -104,7 +104,7 @@ def test_projector_refuses_a_bad_or_expired_key(app: Flask, client: FlaskClient,
     mid, key = meeting_page["meeting"].id, meeting_page["key"]
     for bad in ("", "garbage", key[:-2] + "xx", f"{int(key.split('.')[0]) + 1}.{key.split('.')[1]}"):
         resp = client.get(f"/meetings/{mid}/qr.png", query_string={"k": bad})
-        assert resp.status_code == 403 and M.QR_PAGE_EXPIRED in resp.get_data(as_text=True)
+        assert resp.status_code == 403 and T.QR_PAGE_EXPIRED in resp.get_data(as_text=True)
     assert client.get(f"/meetings/{mid + 1}/qr", query_string={"k": key}).status_code == 403  # another meeting
     clock.set(START + timedelta(hours=2, seconds=1))
     assert client.get(f"/meetings/{mid}/qr", query_string={"k": key}).status_code == 403
@@ -117,7 +117,7 @@ def test_cancelled_meeting_has_no_projector_page(client: FlaskClient, db: Sessio
     db.add(meeting)
     db.commit()
     resp = client.get(f"/meetings/{meeting.id}/qr", query_string={"k": meeting_page["key"]})
-    assert resp.status_code == 409 and M.CHK_CANCELLED in resp.get_data(as_text=True)
+    assert resp.status_code == 409 and T.CHK_CANCELLED in resp.get_data(as_text=True)
 
 
 def test_official_account_code_is_created_once_through_the_api(client: FlaskClient, fake_wx: FakeWeChat,

@@ -24,12 +24,13 @@ from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply, create_reply
 from werkzeug.datastructures import MultiDict
 
-from bot import texts as M
+from bot import texts
 from bot.chat.context import UNREAD, Context, Unread, conversation_key, normalize_text
-from bot.infra import clock
+from bot.infra import web
 from bot.infra.db import Database, Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
 from bot.services.errors import ServiceError
+from bot.texts import general as G
 
 log = logging.getLogger("zhibu.webhook")
 bp = Blueprint("wechat", __name__)
@@ -81,7 +82,7 @@ def verify_url() -> Response:
     """URL verification from the WeChat admin console: echo echostr when the signature is right."""
     try:
         timestamp, nonce, token = _query(request.args, current_app.config)
-        _check_timestamp(timestamp, current_app.config, clock.now())
+        _check_timestamp(timestamp, current_app.config, web.now())
         _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
     except BadRequest as exc:
         return _refuse(exc)
@@ -92,7 +93,7 @@ def verify_url() -> Response:
 def receive() -> Response:
     """A message or event from WeChat, in plaintext or safe mode."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # once, not per use
-    cfg, args, now = app.config, request.args, clock.now()
+    cfg, args, now = app.config, request.args, web.now()
     try:
         body = request.get_data(cache=False)
         timestamp, nonce, token = _query(args, cfg)
@@ -304,16 +305,16 @@ def render(incoming: Incoming) -> tuple[str, bool, Batch]:
     try:
         reply = _run_transaction(incoming, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
-        reply = M.refusal(exc, incoming.app.config)
+        reply = texts.refusal(exc, incoming.app.config)
     except (OperationalError, DBAPIError):
         log.exception("database error on %s", key)
-        reply, keep = M.TRY_LATER, False
+        reply, keep = G.TRY_LATER, False
     except StoreUnavailable:
         log.exception("store error on %s", key)
-        reply, keep = M.TRY_LATER, False
+        reply, keep = G.TRY_LATER, False
     except Exception:
         log.exception("handler failed on %s", key)
-        reply, keep = M.APOLOGY, False
+        reply, keep = G.APOLOGY, False
     return _render_reply(reply, incoming.msg, incoming.raw), keep, after
 
 
@@ -411,7 +412,7 @@ def truncate_utf8(text: str, limit: int) -> str:
     """Cut text to at most `limit` UTF-8 bytes, on a character boundary, saying it was cut."""
     if len(text.encode()) <= limit:
         return text
-    suffix = M.TEXT_TOO_LONG_SUFFIX
+    suffix = G.TEXT_TOO_LONG_SUFFIX
     room = limit - len(suffix.encode())
     cut = text.encode()[:room].decode("utf-8", "ignore")
     return cut + suffix

@@ -6,13 +6,43 @@ server's operator (bot.services.authz.Operator, named after the OS user) and eac
 
 from __future__ import annotations
 
-from flask import Flask
+import getpass
+import logging
+import os
+
+import click
+from flask import Flask, current_app
+
+from bot import texts
+from bot.services.authz import Operator
+from bot.services.errors import ServiceError
+
+log = logging.getLogger("zhibu.cli")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment and no passwd entry (a bare container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def operator(command: str, **ids: object) -> Operator:
+    """The operator running `command` (named after the OS user), logged with the ids it acts on."""
+    who = Operator(who=_os_user())
+    log.info("operator %s ran %s %s", who.who, command, " ".join(f"{k}={v}" for k, v in ids.items()))
+    return who
+
+
+def refused(exc: ServiceError) -> click.ClickException:
+    """A service's refusal as the CLI's error: its Chinese wording and exit status 1."""
+    return click.ClickException(texts.refusal(exc, current_app.config))
 
 
 def register(app: Flask) -> None:
     from bot.cli import db, devtools, meetings, org, scheduler
 
     for command in (db.db_cli, scheduler.scheduler_command, meetings.attendance_cmd, meetings.minutes_fetch_cmd,
-                    org.import_roster_cmd, org.export_roster_cmd, org.seed_demo_cmd,
+                    org.import_roster_cmd, org.export_roster_cmd, devtools.seed_demo_cmd,
                     devtools.seed_synthetic_cmd):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot.cli import operator
 from bot.infra import schema
 
 db_cli = AppGroup("db", help="Database schema (Alembic underneath).")
@@ -15,6 +16,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic underneath).")
 @click.argument("revision", default="head")
 def upgrade_cmd(revision: str) -> None:
     """Bring the database to REVISION (default: the current schema)."""
+    operator("db upgrade", revision=revision)
     schema.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
 
@@ -23,6 +25,7 @@ def upgrade_cmd(revision: str) -> None:
 @click.argument("revision")
 def downgrade_cmd(revision: str) -> None:
     """Take the database back to REVISION."""
+    operator("db downgrade", revision=revision)
     schema.downgrade(current_app.config["DATABASE_URL"], revision)
 
 

@@ -5,7 +5,6 @@ The operator's channel: these act with full rights as bot.services.authz.Operato
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 
@@ -13,11 +12,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot import texts
-from bot.infra import clock
-from bot.infra.db import get_db
+from bot.cli import operator, refused
+from bot.infra import web
 from bot.infra.wechat import media_fetcher
-from bot.services.authz import Operator
 from bot.services.errors import ServiceError
 from bot.services.meetings import attendance, minutes
 from bot.services.meetings import scheduling as meetings
@@ -34,14 +31,13 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
     """应到/实到/请假/缺席/迟到 and the quorum of one meeting (the same figures as 签到情况).
 
     Runs as the server's operator, with full rights (logged)."""
-    operator = Operator(who=getpass.getuser())
-    log.info("operator %s ran attendance meeting_id=%s", operator.who, meeting_id)
-    with get_db().Session() as session:
+    who = operator("attendance", meeting_id=meeting_id)
+    with web.get_db().Session() as session:
         try:
             meeting = meetings.get_meeting(session, meeting_id)
-            summary = attendance.summarize(session, actor=operator, meeting=meeting, now=clock.now())
+            summary = attendance.summarize(session, actor=who, meeting=meeting, now=web.now())
         except ServiceError as exc:
-            raise click.ClickException(texts.refusal(exc, current_app.config)) from exc
+            raise refused(exc) from exc
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -53,5 +49,6 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
 @with_appcontext
 def minutes_fetch_cmd(limit: int) -> None:
     """Fetch minutes photos whose download from WeChat failed earlier."""
-    fetched = minutes.fetch_missing(media_fetcher(), limit, now=clock.now())
+    operator("minutes-fetch", limit=limit)
+    fetched = minutes.fetch_missing(media_fetcher(), limit, now=web.now())
     click.echo(f"fetched {fetched}")

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from bot.cli import operator
 from bot.infra.clock import FrozenClock
 
 
@@ -19,6 +20,7 @@ from bot.infra.clock import FrozenClock
 @with_appcontext
 def scheduler_command(once: bool, now_text: str | None) -> None:
     """Reminders and notification delivery: sweeps write the outbox, the dispatcher sends it."""
+    operator("scheduler", once=once, now=now_text)
     from scheduler.runner import run_once, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]

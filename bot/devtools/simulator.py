@@ -18,8 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from sqlalchemy import select
 
 from bot.devtools.seed import NEWCOMER_OPENID
-from bot.infra import clock
-from bot.infra.db import get_db
+from bot.infra import clock, web
 from bot.models import Branch, Meeting, Member
 
 bp = Blueprint("devchat", __name__, url_prefix="/dev/chat")
@@ -57,7 +56,7 @@ def build_xml(openid: str, kind: str, *, text: str = "", scene: str = "", create
 def post_to_webhook(xml: str) -> tuple[int, str]:
     """Sign (and in safe mode encrypt) like WeChat, post to /wechat in-process; (status, reply XML)."""
     cfg = current_app.config
-    timestamp = str(int(clock.now().timestamp()))
+    timestamp = str(int(web.now().timestamp()))
     nonce = secrets.token_hex(5)
     token = cfg["WECHAT_TOKEN"]
     query = {"timestamp": timestamp, "nonce": nonce,
@@ -113,18 +112,19 @@ def page() -> str:
 @bp.get("/personas")
 def personas() -> Response:
     """Demo people (bound openids), a newcomer with no binding, and meetings to scan."""
-    with get_db().transaction() as session:
+    with web.get_db().transaction() as session:
         members = session.scalars(select(Member).where(Member.openid.is_not(None)).order_by(Member.id)).all()
         branches = {b.id: b.name for b in session.scalars(select(Branch))}
         people = [{"openid": m.openid, "name": m.name, "branch": branches.get(m.branch_id or 0, "党委机关")}
                   for m in members]
         if not any(p["openid"] == NEWCOMER_OPENID for p in people):
             people.append({"openid": NEWCOMER_OPENID, "name": "新用户（未绑定）", "branch": ""})
-        now = clock.now()
+        now = web.now()
         meetings = session.scalars(select(Meeting).where(Meeting.status == "scheduled",
                                                          Meeting.ends_at >= now).order_by(Meeting.starts_at)).all()
+        cfg = current_app.config
         scenes = [{"scene": m.checkin_scene,
-                   "label": f"{clock.local(m.starts_at):%m-%d %H:%M} {m.topic or m.type}"} for m in meetings]
+                   "label": f"{clock.local(m.starts_at, cfg):%m-%d %H:%M} {m.topic or m.type}"} for m in meetings]
     return jsonify(personas=people, meetings=scenes)
 
 
@@ -148,7 +148,7 @@ def send() -> tuple[Response, int] | Response:
         return jsonify(error=f"消息过长（最多 {MAX_TEXT} 字）"), 400
     if kind == "scan" and not (0 < len(scene) <= 64):
         return jsonify(error="请选择要扫码签到的会议"), 400
-    xml = build_xml(openid, kind, text=text, scene=scene, create_time=int(clock.now().timestamp()))
+    xml = build_xml(openid, kind, text=text, scene=scene, create_time=int(web.now().timestamp()))
     status, reply = post_to_webhook(xml)
     if status != 200:
         return jsonify(error=f"/wechat 拒绝了这条消息（HTTP {status}）：{reply}"), 502
@@ -178,5 +178,5 @@ def _inbox_line(item: dict[str, Any]) -> dict[str, Any]:
         body = "；".join(f"{k}：{(v or {}).get('value', '')}" for k, v in data.items()) if isinstance(data, dict) \
             else str(data)
     label = {"custom": "客服消息", "template": "模板消息", "subscribe": "订阅消息"}.get(channel, channel)
-    at = clock.local(datetime.fromtimestamp(float(item.get("at", 0)), UTC)).strftime("%H:%M:%S")
+    at = clock.local(datetime.fromtimestamp(float(item.get("at", 0)), UTC), current_app.config).strftime("%H:%M:%S")
     return {"channel": label, "text": body, "at": at}

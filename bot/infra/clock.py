@@ -9,8 +9,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
-
 Clock = Callable[[], datetime]
 DEFAULT_TZ = "Asia/Shanghai"
 WEEKDAYS = "一二三四五六日"
@@ -20,14 +18,12 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def now() -> datetime:
-    """Aware UTC now, from app.config['CLOCK'] when a test or a command set one. Channels call this and
-    hand the moment to services, which never read the wall clock themselves."""
-    if has_app_context():
-        clock: Clock | None = current_app.config.get("CLOCK")
-        if clock is not None:
-            return clock()
-    return system_clock()
+def now(settings: Mapping[str, Any]) -> datetime:
+    """Aware UTC now, from settings['CLOCK'] when a test or a command set one (a FrozenClock), else the
+    system's. Channels call this (bot.infra.web.now for the app in context) and hand the moment to
+    services, which never read the wall clock themselves."""
+    clock: Clock | None = settings.get("CLOCK")
+    return clock() if clock is not None else system_clock()
 
 
 # -- the local zone ------------------------------------------------------------------------------
@@ -36,35 +32,33 @@ def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
-def local_tz(settings: Mapping[str, Any] | None = None) -> tzinfo:
-    """The configured zone (settings['TZ']); without settings, the current app's, else Asia/Shanghai."""
-    if settings is None:
-        settings = current_app.config if has_app_context() else {}
+def local_tz(settings: Mapping[str, Any]) -> tzinfo:
+    """The configured zone (settings['TZ'], Asia/Shanghai by default)."""
     return zone(str(settings.get("TZ") or DEFAULT_TZ))
 
 
-def local(moment: datetime, settings: Mapping[str, Any] | None = None) -> datetime:
+def local(moment: datetime, settings: Mapping[str, Any]) -> datetime:
     return moment.astimezone(local_tz(settings))
 
 
-def today(moment: datetime, settings: Mapping[str, Any] | None = None) -> date:
+def today(moment: datetime, settings: Mapping[str, Any]) -> date:
     return local(moment, settings).date()
 
 
-def at_local(day: date, clock_time: time, settings: Mapping[str, Any] | None = None) -> datetime:
+def at_local(day: date, clock_time: time, settings: Mapping[str, Any]) -> datetime:
     """An aware moment: `clock_time` on `day` in the configured zone."""
     return datetime.combine(day, clock_time, tzinfo=local_tz(settings))
 
 
 # -- how people read a moment ---------------------------------------------------------------------
-def fmt_when(moment: datetime, settings: Mapping[str, Any] | None = None, *, year: bool = True) -> str:
+def fmt_when(moment: datetime, settings: Mapping[str, Any], *, year: bool = True) -> str:
     """2026年12月2日（周三）19:30 (year=False: 12月2日（周三）19:30), in local time."""
     t = local(moment, settings)
     day = f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
     return f"{t.year}年{day}" if year else day
 
 
-def fmt_short(moment: datetime, settings: Mapping[str, Any] | None = None) -> str:
+def fmt_short(moment: datetime, settings: Mapping[str, Any]) -> str:
     """12月2日19:30, in local time (reminders, where space is short)."""
     t = local(moment, settings)
     return f"{t.month}月{t.day}日{t:%H:%M}"
@@ -75,7 +69,7 @@ def fmt_day(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def fmt_stamp(moment: datetime, settings: Mapping[str, Any] | None = None) -> str:
+def fmt_stamp(moment: datetime, settings: Mapping[str, Any]) -> str:
     """2026-12-02 19:28, in local time."""
     return local(moment, settings).strftime("%Y-%m-%d %H:%M")
 

@@ -11,7 +11,6 @@ from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -314,21 +313,3 @@ def insert_for(bind: Session | str) -> Any:
     session or a dialect's name."""
     name = bind if isinstance(bind, str) else bind.get_bind().dialect.name
     return pg_insert if name == "postgresql" else sqlite_insert
-
-
-def default_sqlite_url(app: Flask) -> str:
-    os.makedirs(app.instance_path, exist_ok=True)
-    return "sqlite:///" + os.path.join(app.instance_path, "zhibu.sqlite3")
-
-
-def init_app(app: Flask) -> Database:
-    url = app.config.get("DATABASE_URL") or default_sqlite_url(app)
-    app.config["DATABASE_URL"] = url
-    db = Database(url)
-    app.extensions["db"] = db
-    return db
-
-
-def get_db() -> Database:
-    db: Database = current_app.extensions["db"]
-    return db

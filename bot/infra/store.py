@@ -20,7 +20,6 @@ from typing import Any
 
 import fakeredis
 import redis
-from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
@@ -290,19 +289,3 @@ def make_client(url: str | None, socket_timeout: float) -> redis.Redis[str]:
         socket_connect_timeout=socket_timeout,
         health_check_interval=30,
     )
-
-
-def init_app(app: Flask) -> Store:
-    client = make_client(app.config.get("REDIS_URL"), app.config["REDIS_SOCKET_TIMEOUT"])
-    store: Store
-    if app.config.get("REDIS_URL"):
-        store = Store(client, app.config["REDIS_PREFIX"], breaker_seconds=float(app.config["REDIS_BREAKER_SECONDS"]))
-    else:  # the in-process store cannot be unreachable: no breaker for it
-        store = MemoryStore(client, app.config["REDIS_PREFIX"])
-    app.extensions["store"] = store
-    return store
-
-
-def get_store() -> Store:
-    store: Store = current_app.extensions["store"]
-    return store

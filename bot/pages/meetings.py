@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from bot import texts
-from bot.infra import clock, links
-from bot.infra.db import Unit, get_db
-from bot.infra.store import StoreUnavailable, get_store
+from bot.infra import clock, links, web
+from bot.infra.db import Unit
+from bot.infra.store import StoreUnavailable
 from bot.infra.wechat import OAuthUnavailable, get_client, oauth_openid
 from bot.models import Meeting
 from bot.pages import http_status
@@ -55,10 +55,10 @@ def _refused(exc: ServiceError) -> Response:
 
 def _projector_meeting(meeting_id: int) -> Meeting | Response:
     """The meeting whose projector key is valid, or an error page response."""
-    with get_db().Session() as session:
+    with web.get_db().Session() as session:
         try:
             meeting = qr.projector_meeting(session, meeting_id=meeting_id, key=request.args.get("k", ""),
-                                           now=clock.now(), settings=current_app.config)
+                                           now=web.now(), settings=current_app.config)
         except ServiceError as exc:
             return _refused(exc)
         session.expunge(meeting)
@@ -85,7 +85,7 @@ def rotating_png(meeting_id: int) -> Response:
     meeting = _projector_meeting(meeting_id)
     if isinstance(meeting, Response):
         return meeting
-    token = qr.make_token(meeting.id, clock.now(), str(_cfg("SECRET_KEY")), int(_cfg("QR_ROTATE_SECONDS")))
+    token = qr.make_token(meeting.id, web.now(), str(_cfg("SECRET_KEY")), int(_cfg("QR_ROTATE_SECONDS")))
     url = _url(f"/meetings/{meeting.id}/checkin?{urlencode({'t': token})}")
     return Response(qr.png(url), mimetype="image/png", headers=NO_STORE)
 @bp.get("/<int:meeting_id>/scene.png")
@@ -94,9 +94,9 @@ def official_png(meeting_id: int) -> Response:
     meeting = _projector_meeting(meeting_id)
     if isinstance(meeting, Response):
         return meeting
-    now = clock.now()
+    now = web.now()
     key = f"mtgqr:{meeting.id}:{meeting.checkin_scene}"
-    store = get_store()
+    store = web.get_store()
     url: str | None = None
     try:
         url = store.get(key)
@@ -123,7 +123,7 @@ def checkin_page(meeting_id: int) -> Any:
     token = request.args.get("t", "")
     secret, rotate, ttl = str(_cfg("SECRET_KEY")), int(_cfg("QR_ROTATE_SECONDS")), int(_cfg("QR_TOKEN_TTL"))
     try:
-        qr.verify_token(token, clock.now(), secret, rotate, ttl, meeting_id=meeting_id)
+        qr.verify_token(token, web.now(), secret, rotate, ttl, meeting_id=meeting_id)
     except ServiceError as exc:
         return _refused(exc)
     code = request.args.get("code")
@@ -140,10 +140,10 @@ def checkin_page(meeting_id: int) -> Any:
     if openid is None:
         return _page(T.OAUTH_FAILED, 400)
     try:
-        with get_db().transaction() as session:
+        with web.get_db().transaction() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
-                                      member=checkin.attendee_by_openid(session, openid), now=clock.now(),
+                                      member=checkin.attendee_by_openid(session, openid), now=web.now(),
                                       channel="rotating", settings=current_app.config,
                                       source_key=f"oauth:{code}"[:100])
             label = T.type_label(meeting.type)

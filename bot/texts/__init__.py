@@ -14,10 +14,6 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.infra.clock import fmt_day, fmt_when
-from bot.texts.general import *  # noqa: F403  (transitional: handlers move to per-module imports)
-from bot.texts.meetings import *  # noqa: F403
-from bot.texts.notices import *  # noqa: F403
-from bot.texts.org import *  # noqa: F403
 
 
 class Refusal(Protocol):
@@ -64,8 +60,6 @@ def _shown(value: Any, settings: Mapping[str, Any]) -> Any:
 def refusal(exc: Refusal, settings: Mapping[str, Any]) -> str:
     """The Chinese sentence for a service's refusal."""
     wording = refusals().get(exc.reason)
-    if wording is None and not exc.params and not exc.reason.isascii():  # TRANSITIONAL: a sentence as reason
-        return exc.reason
     if wording is None:
         log.error("no wording for refusal %r (%s)", exc.reason, exc.params)
         from bot.texts.general import APOLOGY

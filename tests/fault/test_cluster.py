@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session
 from bench.common import gunicorn
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.models import Attendance, Member, Notification
-from bot.services.notify.outbox import enqueue
 from tests import factories as f
 from tests import wxxml
-from tests.sched_util import L
+from tests.sched_util import L, worded_notice
 from tests.test_scheduler_processes import _env, _finish, _start
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -184,8 +183,8 @@ def test_wechat_api_failing_then_recovering_retries_after_backoff_and_sends_once
     people = [f.member(db, branch.id, name=f"通知党员{i}", openid=f"o_retry_{i}") for i in range(4)]
     t0 = L(2026, 11, 24, 10, 0)  # a Tuesday morning: no quiet hours, no holiday
     for i, m in enumerate(people):
-        enqueue(db, kind="meeting_reminder", recipient_id=m.id, text=f"通知{i}", due_at=t0, subject_type="test",
-                subject_id=i, slot="retry", payload={"fields": {"thing1": f"通知{i}"}})
+        worded_notice(db, kind="meeting_reminder", recipient_id=m.id, text=f"通知{i}", due_at=t0, subject_type="test",
+                      subject_id=i, slot="retry", fields={"thing1": f"通知{i}"})
     db.commit()
 
     # Every send fails (WeChat "system busy"): all four retry after the first backoff step.
@@ -220,8 +219,8 @@ def test_wechat_api_failing_then_recovering_retries_after_backoff_and_sends_once
     fake_wx.fail(SEND, http_status=502, times=-1)
     doomed = people[0]
     t = t0 + timedelta(hours=1)
-    enqueue(db, kind="meeting_reminder", recipient_id=doomed.id, text="总是失败", due_at=t, subject_type="test",
-            subject_id=99, slot="doomed", payload={"fields": {"thing1": "总是失败"}})
+    worded_notice(db, kind="meeting_reminder", recipient_id=doomed.id, text="总是失败", due_at=t, subject_type="test",
+                  subject_id=99, slot="doomed", fields={"thing1": "总是失败"})
     db.commit()
     for attempt in range(1, max_attempts + 1):
         expected = "failed" if attempt == max_attempts else "retry"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from bot import texts as M
 from bot.infra.schema import upgrade
 from bot.models import Attendance
+from bot.texts import general as G
 from tests import factories, wxxml
 from tests.fault.conftest import PrivateCluster, PrivateRedis
 
@@ -143,12 +143,12 @@ def test_postgres_restarted_mid_checkins(app: Any, chat: Any, private_pg: Privat
     records = _records(app, meeting_id)
     for member in people:
         reply = replies[member.id]
-        assert reply.startswith("签到成功") or reply == M.TRY_LATER, reply
+        assert reply.startswith("签到成功") or reply == G.TRY_LATER, reply
         if reply.startswith("签到成功"):
             assert records.get(member.id) == 1, f"{member.name} was told 签到成功 without a record"
     # Everyone told to try again can: a fresh scan now records them.
     for i, member in enumerate(people):
-        if replies[member.id] == M.TRY_LATER:
+        if replies[member.id] == G.TRY_LATER:
             reply = _timed(chat, wxxml.scan(member.openid, scene, create_time=ct + 1000 + i))[1]
             assert member.name in reply
     assert _records(app, meeting_id) == {m.id: 1 for m in people}

@@ -14,9 +14,5 @@ MODULES = ("bot.chat.handlers.general", "bot.chat.handlers.notify_events", "bot.
 def build_router() -> Router:
     router = Router()
     for name in MODULES:
-        module = import_module(name)
-        if hasattr(module, "routes"):
-            router.include(module.routes)
-        else:  # TRANSITIONAL: modules not yet converted to module-level routes
-            module.register(router)
+        router.include(import_module(name).routes)
     return router

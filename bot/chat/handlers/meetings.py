@@ -359,10 +359,10 @@ def minutes_text(ctx: Context) -> Reply:
 def _fetch_after_commit(ctx: Context, row_id: int) -> None:
     """Download the photo from WeChat in the background once the message's transaction commits (the
     reply does not wait); a failure is retried by the scheduler (minutes.fetch_missing)."""
-    source = wechat.media_fetcher()
+    source, settings = wechat.media_fetcher(), ctx.settings
 
-    def fetch() -> None:
-        minutes.fetch_one(source, row_id, now=clock.now())
+    def fetch() -> None:  # runs outside the app context: the clock is read from the settings
+        minutes.fetch_one(source, row_id, now=clock.now(settings))
 
     def start() -> None:
         wechat.in_background(fetch, name=f"media-fetch-{row_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.chat.context import Context
 from bot.chat.router import Reply, Routes
-from bot.infra.clock import local
+from bot.infra.clock import fmt_stamp
 from bot.models import Member
 from bot.services.errors import Invalid, PermissionDenied
 from bot.services.org import binding
@@ -49,7 +49,7 @@ def invite(ctx: Context) -> Reply:
     done = binding.invite(ctx.session, actor=actor, query=who, now=ctx.now,
                           policy=binding.BindPolicy.from_settings(ctx.settings))
     text = T.INVITE_DONE.format(name=done.member.name, code=done.code.code,
-                                expires=local(done.code.expires_at).strftime("%Y-%m-%d %H:%M"))
+                                expires=fmt_stamp(done.code.expires_at, ctx.settings))
     if done.was_bound:
         text += "\n" + T.INVITE_REBIND_NOTE.format(name=done.member.name)
     return text

@@ -75,15 +75,10 @@ def enqueue(
     subject_id: int | None = None,
     slot: str = "",
     urgent: bool = False,
-    text: str = "",
-    payload: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Add a notice unless one with the same key exists; returns whether it was added.
-
-    `text` and `payload` are TRANSITIONAL (only tests/fault/test_cluster.py still passes them): a notice
-    written with its words, as every row was before notices were rendered at send. Callers pass `params`."""
-    row = _row(kind, recipient_id, subject_type, subject_id, slot, text, params if params is not None else payload,
-               urgent, due_at, utcnow())
+    """Add a notice (its kind and facts; worded when sent) unless one with the same key exists; returns
+    whether it was added."""
+    row = _row(kind, recipient_id, subject_type, subject_id, slot, "", params, urgent, due_at, utcnow())
     return _insert(session, [row]) == 1
 
 
