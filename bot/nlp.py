@@ -18,11 +18,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from bot.infra.clock import DEFAULT_TZ, zone
 from bot.texts import notices as N
-
-DEFAULT_TZ = "Asia/Shanghai"
 
 _parser: Any = None
 _lock = threading.Lock()
@@ -56,7 +54,7 @@ def _time_parser() -> Any:
 
 def warm_up() -> None:
     """Import jionlp and run one parse now (its first parse builds tables), e.g. in a worker at start."""
-    parse_when("明天下午三点", datetime(2026, 1, 1, tzinfo=ZoneInfo(DEFAULT_TZ)))
+    parse_when("明天下午三点", datetime(2026, 1, 1, tzinfo=zone(DEFAULT_TZ)))
 
 
 def _candidates(text: str) -> list[str]:
@@ -95,8 +93,8 @@ def parse_when(text: str, now: datetime, *, tz: str = DEFAULT_TZ) -> datetime | 
 
     `now` anchors relative words (明天, 下周三); a naive `now` is taken as local time in `tz`.
     """
-    zone = ZoneInfo(tz)
-    local_now = now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=zone)
+    local_zone = zone(tz)
+    local_now = now.astimezone(local_zone) if now.tzinfo else now.replace(tzinfo=local_zone)
     base = local_now.replace(tzinfo=None, microsecond=0)
     folded = unicodedata.normalize("NFKC", text or "")
     for old, new in _REWRITES:
@@ -106,7 +104,7 @@ def parse_when(text: str, now: datetime, *, tz: str = DEFAULT_TZ) -> datetime | 
     for phrase in _candidates(folded):
         found = _parse_one(phrase, base)
         if found is not None:
-            return found.replace(tzinfo=zone)
+            return found.replace(tzinfo=local_zone)
     return None
 
 

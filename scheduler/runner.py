@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import text
@@ -129,7 +128,7 @@ def serve(app: Flask) -> None:
     """The long-lived scheduler: APScheduler 3 BlockingScheduler, jobs in code, memory job store."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    tz = ZoneInfo(app.config["TZ"])
+    tz = clock.local_tz(app.config)
     sched = BlockingScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
                                                          "misfire_grace_time": 60})
 

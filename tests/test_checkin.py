@@ -20,6 +20,7 @@ from bot.infra.clock import FrozenClock
 from bot.infra.db import Unit
 from bot.infra.store import StoreUnavailable
 from bot.models import Attendance, Meeting
+from bot.services.authz import Sender
 from bot.services.errors import ServiceError
 from bot.services.meetings import checkin, qr
 from bot.texts import meetings as T
@@ -319,7 +320,7 @@ def test_concurrent_scans_of_one_member_make_one_record(app: Flask, world: dict[
                 member = session.get(type(world["zhang"]), world["zhang"].id)
                 assert meeting is not None and member is not None
                 results.append(checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
-                                                member=checkin.Attendee.of(member), now=START,
+                                                member=Sender.of(member), now=START,
                                                 channel="scan", settings=app.config, source_key=f"k{i}"))
         except ServiceError as exc:  # pragma: no cover - would be a bug
             results.append(exc)
@@ -380,7 +381,7 @@ def test_a_scan_that_lost_the_race_reads_the_first_record(app: Flask, db: Sessio
         member = session.get(type(world["zhang"]), world["zhang"].id)
         assert meeting is not None and member is not None
         result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
-                                  member=checkin.Attendee.of(member), now=START,
+                                  member=Sender.of(member), now=START,
                                   channel="scan", settings=app.config, source_key="second")
         assert session.scalar(select(func.count()).select_from(Attendance)) == 1  # the transaction lives on
     assert not result.created and "无需重复扫码" in T.checkin_reply(result, app.config)

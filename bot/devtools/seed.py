@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.infra import clock
 from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
 from bot.services.authz import Actor
 from bot.services.org.structure import (
@@ -178,7 +178,7 @@ def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai", *, act
     session.add(MobileRegistration(member_id=people["tangxiaowen"].id, host_branch_id=branches["joint"].id,
                                    created_at=now))
 
-    zone = ZoneInfo(tz)
+    zone = clock.zone(tz)
     local_today = now.astimezone(zone).date()
     for spec in MEETINGS:
         if "in_minutes" in spec:

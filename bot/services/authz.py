@@ -101,8 +101,9 @@ def names_of(member: Member | Sender, granted: Iterable[str | None]) -> set[str]
 
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """What the webhook's hot paths need of the member who wrote: read with their roles in one light
-    query (a Core statement, no ORM object). Handlers that need the full record use Context.member."""
+    """A member as the hot paths need them (the one who wrote, the one who scanned): read in one light
+    query (a Core statement, no ORM object) or taken from a loaded Member (Sender.of). Handlers that need
+    the full record use Context.member."""
 
     id: int
     name: str
@@ -110,6 +111,12 @@ class Sender:
     group_id: int | None
     is_committee_member: bool
     active: bool
+
+    @classmethod
+    def of(cls, member: Member) -> Sender:
+        """The light record of a loaded member (pages and 代签 act on an ORM Member)."""
+        return cls(id=member.id, name=member.name, branch_id=member.branch_id, group_id=member.group_id,
+                   is_committee_member=member.is_committee_member, active=member.active)
 
 
 _SENDER = FastRead(

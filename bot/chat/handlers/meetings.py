@@ -240,7 +240,7 @@ def checkin_code(ctx: Context) -> Reply:
 def scan_checkin(ctx: Context, scene: str) -> Reply:
     """A scan of a meeting's official-account QR: the webhook's hot path (two statements, no ORM session)."""
     scan = checkin.scan_lookup(ctx.unit, scene, ctx.openid)
-    ctx.use_sender(scan.sender)
+    ctx.use_sender(scan.member)
     result = checkin.check_in(ctx.unit, meeting=scan.meeting, member=scan.member, now=ctx.now, channel="scan",
                               settings=ctx.settings, source_key=ctx.dedupe_key)
     return T.checkin_reply(result, ctx.settings)

@@ -58,38 +58,12 @@ class MeetingRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Attendee:
-    """A member as check-in reads them: from the scan's one statement, or from a Member (Attendee.of)."""
-
-    id: int
-    name: str
-    branch_id: int | None
-    group_id: int | None
-    is_committee_member: bool
-    active: bool
-
-    @classmethod
-    def of(cls, member: Member) -> Attendee:
-        return cls(id=member.id, name=member.name, branch_id=member.branch_id, group_id=member.group_id,
-                   is_committee_member=member.is_committee_member, active=member.active)
-
-
-@dataclass(frozen=True, slots=True)
 class Scan:
     """What a scan's one statement read: the meeting its scene names, and the member bound to the openid
     that scanned it (None if nobody is)."""
 
     meeting: MeetingRef
-    member: Attendee | None
-
-    @property
-    def sender(self) -> Sender | None:
-        """The member who scanned, as the webhook knows a sender (read together with the meeting)."""
-        m = self.member
-        if m is None:
-            return None
-        return Sender(id=m.id, name=m.name, branch_id=m.branch_id, group_id=m.group_id,
-                      is_committee_member=m.is_committee_member, active=m.active)
+    member: Sender | None  # the webhook takes it as the message's sender (read together with the meeting)
 
 
 # The meeting a QR's scene names and the member who scanned it, in one statement (the scan's hot path),
@@ -173,19 +147,19 @@ def scan_lookup(unit: Unit, scene: str, openid: str) -> Scan:
                          ends_at=row["ends_at"])
     member = None
     if row["member_id"] is not None:
-        member = Attendee(id=row["member_id"], name=row["member_name"], branch_id=row["member_branch_id"],
-                          group_id=row["member_group_id"], is_committee_member=row["is_committee_member"],
-                          active=row["member_active"])
+        member = Sender(id=row["member_id"], name=row["member_name"], branch_id=row["member_branch_id"],
+                        group_id=row["member_group_id"], is_committee_member=row["is_committee_member"],
+                        active=row["member_active"])
     return Scan(meeting, member)
 
 
-def attendee_by_openid(session: Session, openid: str) -> Attendee | None:
+def attendee_by_openid(session: Session, openid: str) -> Sender | None:
     """The member bound to an openid, as check-in reads them (the H5 page's door)."""
     member = session.scalar(select(Member).where(Member.openid == openid))
-    return Attendee.of(member) if member is not None else None
+    return Sender.of(member) if member is not None else None
 
 
-def _eligibility(unit: Unit, meeting: MeetingRef, member: Attendee) -> None:
+def _eligibility(unit: Unit, meeting: MeetingRef, member: Sender) -> None:
     """Refuse if `member` may not check in to `meeting` (the usual case reads nothing more)."""
     if member.branch_id == meeting.branch_id:
         if meeting.type == "group_meeting" and meeting.group_id is not None and member.group_id != meeting.group_id:
@@ -203,17 +177,17 @@ def _eligibility(unit: Unit, meeting: MeetingRef, member: Attendee) -> None:
     raise PermissionDenied("checkin_not_member", branch=branch.name if branch else None)
 
 
-def _record(unit: Unit, meeting: MeetingRef, member: Attendee) -> _Record | None:
+def _record(unit: Unit, meeting: MeetingRef, member: Sender) -> _Record | None:
     found = unit.read(_EXISTING, meeting_id=meeting.id, member_id=member.id)
     return _Record(**dict(zip(_RECORD_COLUMNS, found[0], strict=True))) if found else None
 
 
-def _repeat(att: _Record, member: Attendee, source_key: str | None, manual: bool) -> CheckinResult:
+def _repeat(att: _Record, member: Sender, source_key: str | None, manual: bool) -> CheckinResult:
     return CheckinResult(att.id, member.id, member.name, att.checked_in_at, att.late, created=False, manual=manual,
                          same_message=bool(source_key) and att.source_key == source_key)
 
 
-def check_in(unit: Unit, *, meeting: MeetingRef, member: Attendee | None, now: datetime, channel: str,
+def check_in(unit: Unit, *, meeting: MeetingRef, member: Sender | None, now: datetime, channel: str,
              settings: Mapping[str, Any], entered_by: Member | None = None,
              source_key: str | None = None) -> CheckinResult:
     """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written).
@@ -267,7 +241,7 @@ def check_in_by_name(unit: Unit, *, actor: Member | None, branch: Branch, name: 
     if not open_now:
         raise NotFound("checkin_no_meeting_now")
     target = find_member_by_name(unit.session, branch.id, name)
-    return check_in(unit, meeting=open_now[0], member=Attendee.of(target), now=now, channel="manual",
+    return check_in(unit, meeting=open_now[0], member=Sender.of(target), now=now, channel="manual",
                     settings=settings, entered_by=actor, source_key=source_key)
 
 
