@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REAL_WECHAT_API = "https://api.weixin.qq.com/"
@@ -81,6 +82,75 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_OAUTH_AUTHORIZE_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
 }
 
+
+
+class Settings(TypedDict, total=False):
+    """Every setting with the type it has after load() validated and converted it (once, at start).
+    Services and channels receive this (app.config holds the same values for Flask), so a key or a type
+    used wrongly is a type error, not a surprise at run time."""
+
+    APP_MODE: str
+    SECRET_KEY: str | None
+    DATABASE_URL: str | None
+    REDIS_URL: str | None
+    REDIS_PREFIX: str
+    REDIS_SOCKET_TIMEOUT: float
+    REDIS_BREAKER_SECONDS: float
+    WECHAT_TOKEN: str
+    WECHAT_APPID: str
+    WECHAT_SECRET: str
+    WECHAT_AES_KEY: str | None
+    WECHAT_MAX_CLOCK_SKEW: int
+    WECHAT_API_BASE: str
+    WXA_APPID: str
+    WXA_SECRET: str
+    TZ: str
+    DEDUPE_TTL: int
+    CONVERSATION_TTL: int
+    MAX_BODY_BYTES: int
+    BIND_CODE_TTL_HOURS: int
+    BIND_MAX_FAILURES: int
+    BIND_FAILURE_WINDOW: int
+    BIND_LOCK_SECONDS: int
+    MEDIA_DIR: str | None
+    MEETING_REMINDERS: list[int]
+    QUIET_HOURS: str
+    HOLIDAY_COUNTRY: str
+    MAX_SEND_ATTEMPTS: int
+    SEND_BACKOFF: list[int]
+    SEND_LEASE: int
+    DISPATCH_BATCH: int
+    SWEEP_INTERVAL: int
+    DISPATCH_INTERVAL: int
+    DAILY_REMINDER_TIME: str
+    DIGEST_TIME: str
+    LEAVE_REMIND_AFTER: int
+    COMPLIANCE_REMIND_DAY: int
+    INACTIVE_DAYS: int
+    CS_WINDOW_HOURS: int
+    CS_WINDOW_MAX: int
+    TOKEN_REFRESH_MARGIN: int
+    TEMPLATE_IDS: dict[str, str]
+    SUBSCRIBE_TEMPLATE_IDS: dict[str, str]
+    SUBSCRIBE_SEND_PATH: str
+    INSPECTION_DEADLINES: dict[str, dict[str, str]]
+    CHECKIN_OPENS_BEFORE: int
+    CHECKIN_LATE_AFTER: int
+    QR_ROTATE_SECONDS: int
+    QR_TOKEN_TTL: int
+    MEETING_DEFAULT_MINUTES: int
+    MEETING_RULES: dict[str, dict[str, str]]
+    MEETING_RULES_JSON: str | None
+    PUBLIC_BASE_URL: str | None
+    WECHAT_OAUTH_AUTHORIZE_URL: str
+    CLOCK: Callable[[], datetime]  # tests and `scheduler --now` only: a FrozenClock
+
+
+def settings_of(config: Mapping[str, Any]) -> Settings:
+    """The validated settings a Flask app holds in app.config (load() made every value its type)."""
+    return cast(Settings, config)
+
+
 INT_SETTINGS: tuple[str, ...] = ("WECHAT_MAX_CLOCK_SKEW", "DEDUPE_TTL", "CONVERSATION_TTL", "MAX_BODY_BYTES")
 INT_SETTINGS += ("BIND_CODE_TTL_HOURS", "BIND_MAX_FAILURES", "BIND_FAILURE_WINDOW", "BIND_LOCK_SECONDS")
 FLOAT_SETTINGS = ("REDIS_SOCKET_TIMEOUT", "REDIS_BREAKER_SECONDS")
@@ -117,8 +187,8 @@ def _coerce(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a number, got {cfg[key]!r}") from exc
     if cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = normalize_db_url(str(cfg["DATABASE_URL"]))
-    if not str(cfg["WECHAT_API_BASE"]).endswith("/"):
-        cfg["WECHAT_API_BASE"] = str(cfg["WECHAT_API_BASE"]) + "/"
+    if not cfg["WECHAT_API_BASE"].endswith("/"):
+        cfg["WECHAT_API_BASE"] = cfg["WECHAT_API_BASE"] + "/"
     _coerce_scheduler_settings(cfg)
     _coerce_meeting_settings(cfg)
 
@@ -137,7 +207,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"APP_MODE must be one of {', '.join(MODES)}, got {cfg['APP_MODE']!r}")
     if not cfg["WECHAT_TOKEN"]:
         raise ConfigError("WECHAT_TOKEN is required: the token entered in the WeChat admin console")
-    token = str(cfg["WECHAT_TOKEN"])
+    token = cfg["WECHAT_TOKEN"]
     if not (3 <= len(token) <= 32 and token.isalnum()):
         raise ConfigError("WECHAT_TOKEN must be 3-32 letters or digits, as the WeChat console requires")
     aes = cfg["WECHAT_AES_KEY"]
@@ -150,7 +220,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
     if cfg["APP_MODE"] == "production" and not cfg["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is required in production (it signs check-in tokens and sessions)")
     try:
-        ZoneInfo(str(cfg["TZ"]))
+        ZoneInfo(cfg["TZ"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"TZ is not a known time zone: {cfg['TZ']!r}") from exc
 
@@ -313,8 +383,8 @@ def _coerce_scheduler_settings(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"QUIET_HOURS must look like 22:00-07:30, got {quiet!r}")
         quiet = f"{_clock_time(start, 'QUIET_HOURS')}-{_clock_time(end, 'QUIET_HOURS')}"
     cfg["QUIET_HOURS"] = quiet
-    cfg["DAILY_REMINDER_TIME"] = _clock_time(str(cfg["DAILY_REMINDER_TIME"]), "DAILY_REMINDER_TIME")
-    day, _, at = str(cfg["DIGEST_TIME"]).strip().lower().partition(" ")
+    cfg["DAILY_REMINDER_TIME"] = _clock_time(cfg["DAILY_REMINDER_TIME"], "DAILY_REMINDER_TIME")
+    day, _, at = cfg["DIGEST_TIME"].strip().lower().partition(" ")
     if day not in WEEKDAYS:
         raise ConfigError(f"DIGEST_TIME must look like 'mon 08:30', got {cfg['DIGEST_TIME']!r}")
     cfg["DIGEST_TIME"] = f"{day} {_clock_time(at, 'DIGEST_TIME')}"

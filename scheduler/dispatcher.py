@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
 
+from bot.config import Settings, settings_of
 from bot.infra.db import Database
 from bot.infra.store import Store
 from bot.infra.wechat import SUBSCRIBE_SEND_PATH, WeChatSender, ZhibuWeChatClient, make_client
@@ -37,17 +38,17 @@ from bot.texts.notices import NoticeText, render
 log = logging.getLogger("zhibu.dispatcher")
 
 
-def sender_for(client: ZhibuWeChatClient, settings: Mapping[str, Any]) -> notify.NoticeSender:
+def sender_for(client: ZhibuWeChatClient, settings: Settings) -> notify.NoticeSender:
     """The notify service's sender over the WeChat API client, raising the service's own errors."""
     return WeChatSender(client, transient=notify.Transient, refused=notify.Refused,
                         subscribe_path=str(settings.get("SUBSCRIBE_SEND_PATH") or SUBSCRIBE_SEND_PATH))
 
 
 def _parts(app_or_db: Flask | Database, store: Store | None, sender: notify.NoticeSender | None,
-           settings: Mapping[str, Any] | None) -> tuple[Database, Store, notify.NoticeSender, Mapping[str, Any]]:
+           settings: Settings | None) -> tuple[Database, Store, notify.NoticeSender, Settings]:
     if isinstance(app_or_db, Flask):
         app = app_or_db
-        cfg = settings if settings is not None else app.config
+        cfg = settings if settings is not None else settings_of(app.config)
         if sender is None:
             client = app.extensions.get("wechat_client") or make_client(app.config, app.extensions["store"])
             app.extensions["wechat_client"] = client
@@ -58,10 +59,10 @@ def _parts(app_or_db: Flask | Database, store: Store | None, sender: notify.Noti
     return app_or_db, store, sender, settings
 
 
-def claim(db: Database, now: datetime, settings: Mapping[str, Any], limit: int) -> list[tuple[int, datetime]]:
+def claim(db: Database, now: datetime, settings: Settings, limit: int) -> list[tuple[int, datetime]]:
     """Take up to `limit` due rows; returns (id, lease_until) pairs. Outside allowed hours (quiet
     hours, holidays) only urgent rows are taken."""
-    lease_until = now + timedelta(seconds=int(settings["SEND_LEASE"]))
+    lease_until = now + timedelta(seconds=settings["SEND_LEASE"])
     n = Notification
     due = or_(and_(n.status == "pending", n.due_at <= now), and_(n.status == "sending", n.lease_until < now))
     if not is_allowed(now, settings):
@@ -77,7 +78,7 @@ def claim(db: Database, now: datetime, settings: Mapping[str, Any], limit: int) 
     return [(i, lease_until) for i in ids]
 
 
-def dispatch_due(app_or_db: Flask | Database, now: datetime, settings: Mapping[str, Any] | None = None,
+def dispatch_due(app_or_db: Flask | Database, now: datetime, settings: Settings | None = None,
                  limit: int | None = None, *, store: Store | None = None,
                  sender: notify.NoticeSender | None = None) -> dict[str, int]:
     """Claim, send and record one batch; returns counts by result (sent, retry, failed, redirected,
@@ -90,7 +91,7 @@ def dispatch_due(app_or_db: Flask | Database, now: datetime, settings: Mapping[s
     return dict(counts)
 
 
-def words(kind: str, text: str, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> NoticeText:
+def words(kind: str, text: str, payload: Mapping[str, Any], settings: Settings) -> NoticeText:
     """What a row says: its own words if it was written with them (their template fields, if any, in
     payload["fields"]), else its kind's wording of its facts."""
     if text:
@@ -100,7 +101,7 @@ def words(kind: str, text: str, payload: Mapping[str, Any], settings: Mapping[st
 
 
 def _process(db: Database, store: Store, sender: notify.NoticeSender, nid: int, lease_until: datetime,
-             now: datetime, settings: Mapping[str, Any]) -> str:
+             now: datetime, settings: Settings) -> str:
     with db.Session() as s:
         row = s.get(Notification, nid)
         if row is None:
@@ -111,7 +112,7 @@ def _process(db: Database, store: Store, sender: notify.NoticeSender, nid: int, 
         notice = notify.Notice(id=row.id, kind=kind, text=text, fields={},
                                openid=member.openid if member is not None and member.active else None,
                                member_name=member.name if member is not None else "")
-    max_attempts = int(settings["MAX_SEND_ATTEMPTS"])
+    max_attempts = settings["MAX_SEND_ATTEMPTS"]
     if attempts > max_attempts:  # claimed again and again without a recorded result: a crash loop
         outcome = notify.Outcome(notify.RETRY, error="gave up: claimed repeatedly without a result")
     else:
@@ -126,7 +127,7 @@ def _process(db: Database, store: Store, sender: notify.NoticeSender, nid: int, 
 
 
 def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcome: notify.Outcome,
-            notice: notify.Notice, now: datetime, settings: Mapping[str, Any]) -> str:
+            notice: notify.Notice, now: datetime, settings: Settings) -> str:
     n = Notification
     ours = and_(n.id == nid, n.status == "sending", n.lease_until == lease_until)
     # The words go into the row once its fate is settled (a retry renders again from the facts).
@@ -137,7 +138,7 @@ def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcom
                                           sent_at=now, lease_until=None, last_error=None, **said)
             result = "sent"
         elif outcome.status == notify.RETRY:
-            if attempts >= int(settings["MAX_SEND_ATTEMPTS"]):
+            if attempts >= settings["MAX_SEND_ATTEMPTS"]:
                 values = dict(status="failed", lease_until=None, last_error=outcome.error[:1000], **said)
                 result = "failed"
                 log.warning("notice %s failed after %s attempts: %s", nid, attempts, outcome.error)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import text
 
+from bot.config import settings_of
 from bot.infra import clock
 from bot.infra.lease import StoreLease
 from bot.infra.store import StoreUnavailable
@@ -78,7 +79,7 @@ def run_sweep(app: Flask, name: str, now: datetime) -> int | None:
         if not held:
             return None
         with app.extensions["db"].transaction() as session:
-            written = ALL_SWEEPS[name](session, now, app.config)
+            written = ALL_SWEEPS[name](session, now, settings_of(app.config))
     if written:
         log.info("sweep %s wrote %s notices", name, written)
     return written
@@ -99,7 +100,7 @@ def retry_media(app: Flask, now: datetime) -> int | None:
 def run_once(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     """Every sweep, then the dispatcher until nothing due is left; returns what each did."""
     with app.app_context():
-        now = now or clock.now(app.config)
+        now = now or clock.now(settings_of(app.config))
         result: dict[str, Any] = {}
         for name in ALL_SWEEPS:
             try:
@@ -115,7 +116,7 @@ def run_once(app: Flask, now: datetime | None = None) -> dict[str, Any]:
         totals: dict[str, int] = {}
         limit = int(app.config["DISPATCH_BATCH"])
         for _ in range(MAX_DISPATCH_ROUNDS):
-            counts = dispatch_due(app, now, app.config, limit)
+            counts = dispatch_due(app, now, settings_of(app.config), limit)
             for k, v in counts.items():
                 totals[k] = totals.get(k, 0) + v
             if not counts.get("claimed"):  # a batch may enqueue fallbacks: go again until none is due
@@ -128,28 +129,28 @@ def serve(app: Flask) -> None:
     """The long-lived scheduler: APScheduler 3 BlockingScheduler, jobs in code, memory job store."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    tz = clock.local_tz(app.config)
+    tz = clock.local_tz(settings_of(app.config))
     sched = BlockingScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
                                                          "misfire_grace_time": 60})
 
     def sweep_job(name: str) -> None:
         with app.app_context():
             try:
-                run_sweep(app, name, clock.now(app.config))
+                run_sweep(app, name, clock.now(settings_of(app.config)))
             except Exception:
                 log.exception("sweep %s failed", name)
 
     def media_job() -> None:
         with app.app_context():
             try:
-                retry_media(app, clock.now(app.config))
+                retry_media(app, clock.now(settings_of(app.config)))
             except Exception:
                 log.exception("media retry failed")
 
     def dispatch_job() -> None:
         with app.app_context():
             try:
-                dispatch_due(app, clock.now(app.config), app.config)
+                dispatch_due(app, clock.now(settings_of(app.config)), settings_of(app.config))
             except Exception:
                 log.exception("dispatch failed")
 

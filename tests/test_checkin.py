@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import settings_of
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.clock import FrozenClock
 from bot.infra.db import Unit
@@ -321,7 +322,7 @@ def test_concurrent_scans_of_one_member_make_one_record(app: Flask, world: dict[
                 assert meeting is not None and member is not None
                 results.append(checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
                                                 member=Sender.of(member), now=START,
-                                                channel="scan", settings=app.config, source_key=f"k{i}"))
+                                                channel="scan", settings=settings_of(app.config), source_key=f"k{i}"))
         except ServiceError as exc:  # pragma: no cover - would be a bug
             results.append(exc)
 
@@ -350,7 +351,7 @@ def test_concurrent_scans_through_the_webhooks_unit_make_one_record(app: Flask, 
             with app.app_context(), database.action() as unit:
                 scan = checkin.scan_lookup(unit, "checkin_test_1", "o_zhang")
                 results[i] = checkin.check_in(unit, meeting=scan.meeting, member=scan.member, now=START,
-                                              channel="scan", settings=app.config,
+                                              channel="scan", settings=settings_of(app.config),
                                               source_key="same" if i % 2 else f"k{i}")
                 assert unit.sealed  # the write, or the attempt that found the record, ended the action's writing
         except ServiceError as exc:  # pragma: no cover - would be a bug
@@ -365,7 +366,7 @@ def test_concurrent_scans_through_the_webhooks_unit_make_one_record(app: Flask, 
     assert sum(1 for r in results.values() if r.created) == 1
     assert len({r.attendance_id for r in results.values()}) == 1
     [att] = records(db)
-    copies = [T.checkin_reply(results[i], app.config) for i in range(1, 6, 2)]
+    copies = [T.checkin_reply(results[i], settings_of(app.config)) for i in range(1, 6, 2)]
     if att.source_key == "same":  # a copy of the repeated message won: all its copies read success
         assert all(m == "签到成功，张三，2026-12-02 19:30" for m in copies)
     else:
@@ -382,7 +383,7 @@ def test_a_scan_that_lost_the_race_reads_the_first_record(app: Flask, db: Sessio
         assert meeting is not None and member is not None
         result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
                                   member=Sender.of(member), now=START,
-                                  channel="scan", settings=app.config, source_key="second")
+                                  channel="scan", settings=settings_of(app.config), source_key="second")
         assert session.scalar(select(func.count()).select_from(Attendance)) == 1  # the transaction lives on
-    assert not result.created and "无需重复扫码" in T.checkin_reply(result, app.config)
+    assert not result.created and "无需重复扫码" in T.checkin_reply(result, settings_of(app.config))
     assert len(records(db)) == 1

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.config import ConfigError, load
+from bot.config import ConfigError, Settings, load, settings_of
 from bot.infra.clock import FrozenClock
 from bot.services.authz import Operator
 from bot.services.meetings.compliance import branch_compliance, period_bounds, subtree_compliance
@@ -47,7 +47,7 @@ def _meet(db: Session, branch_id: int, mtype: str, when: datetime, attendees: li
 
 
 def test_periods() -> None:
-    settings = {"TZ": "Asia/Shanghai"}
+    settings: Settings = {"TZ": "Asia/Shanghai"}
     assert period_bounds(NOW, "month", settings)[:2] == ("2026-11", datetime(2026, 11, 1, tzinfo=SH))
     label, start, end = period_bounds(datetime(2026, 12, 31, 23, 0, tzinfo=SH), "quarter", settings)
     assert (label, start, end) == ("2026Q4", datetime(2026, 10, 1, tzinfo=SH), datetime(2027, 1, 1, tzinfo=SH))
@@ -65,7 +65,7 @@ def test_branch_compliance_counts_quorum_from_real_check_ins(app: Flask, db: Ses
     _meet(db, bid, "theme_day", at(11, 5), [])  # no quorum rule
     _meet(db, bid, "party_lecture", at(11, 20), [sec], status="cancelled")  # cancelled: not held
     _meet(db, bid, "group_meeting", at(11, 25), [])  # in the future: not held yet
-    bc = branch_compliance(db, actor=OPERATOR, branch=w["branch"], now=NOW, settings=app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=w["branch"], now=NOW, settings=settings_of(app.config))
     items = {i.meeting_type: i for i in bc.items}
     assert set(items) == {"general_meeting", "committee_meeting", "group_meeting", "party_lecture", "theme_day",
                           "life_meeting", "member_appraisal"}
@@ -86,12 +86,12 @@ def test_branch_compliance_counts_quorum_from_real_check_ins(app: Flask, db: Ses
 
 def test_branch_without_committee_or_groups_and_functional_branch(app: Flask, db: Session) -> None:
     plain = f.branch(db, has_committee=False)
-    bc = branch_compliance(db, actor=OPERATOR, branch=plain, now=NOW, settings=app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=plain, now=NOW, settings=settings_of(app.config))
     assert {i.meeting_type for i in bc.items} == {"general_meeting", "party_lecture", "theme_day", "life_meeting",
                                                   "member_appraisal"}
     functional = f.branch(db, kind="functional", has_committee=False)
     f.group(db, functional.id)
-    bc = branch_compliance(db, actor=OPERATOR, branch=functional, now=NOW, settings=app.config)
+    bc = branch_compliance(db, actor=OPERATOR, branch=functional, now=NOW, settings=settings_of(app.config))
     assert {i.meeting_type for i in bc.items} == {"party_lecture", "theme_day", "group_meeting"}
 
 
@@ -112,13 +112,13 @@ def test_subtree_uses_a_fixed_number_of_queries(app: Flask, db: Session) -> None
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        result = subtree_compliance(db, top.id, NOW, app.config)
+        result = subtree_compliance(db, top.id, NOW, settings_of(app.config))
         db.commit()
         small = len(counted)
         for i in range(8):
             _full_branch(db, sub.id, name=f"新支部{i}")
         counted.clear()
-        bigger = subtree_compliance(db, top.id, NOW, app.config)
+        bigger = subtree_compliance(db, top.id, NOW, settings_of(app.config))
         db.commit()
         large = len(counted)
     finally:

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings, settings_of
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.wechat import get_client
 from bot.models import Member, Notification
@@ -88,7 +89,7 @@ def test_gives_up_after_max_attempts_visibly(app: Flask, db: Session, fake_wx: F
     m = f.member(db, f.branch(db).id)
     n = _notice(db, m)
     fake_wx.fail(SEND, errcode=45009, times=-1)  # rate limited, and it never passes
-    settings = {**app.config, "MAX_SEND_ATTEMPTS": 3, "SEND_BACKOFF": [10]}
+    settings: Settings = {**settings_of(app.config), "MAX_SEND_ATTEMPTS": 3, "SEND_BACKOFF": [10]}
     results = [dispatch_due(app, NOW + timedelta(seconds=10 * i), settings) for i in range(5)]
     assert results == [{"claimed": 1, "retry": 1}, {"claimed": 1, "retry": 1}, {"claimed": 1, "failed": 1},
                        {"claimed": 0}, {"claimed": 0}]
@@ -128,7 +129,7 @@ def test_a_dead_dispatchers_rows_are_taken_over_after_the_lease(app: Flask, db: 
                                                                   fake_wx: FakeWeChat) -> None:
     m = f.member(db, f.branch(db).id)
     rows = [_notice(db, m, slot=f"s{i}") for i in range(3)]
-    claimed = claim(app.extensions["db"], NOW, app.config, 10)  # …and then the process dies
+    claimed = claim(app.extensions["db"], NOW, settings_of(app.config), 10)  # …and then the process dies
     assert [i for i, _ in claimed] == [r.id for r in rows]
     lease = app.config["SEND_LEASE"]
     assert dispatch_due(app, NOW + timedelta(seconds=lease - 1)) == {"claimed": 0}
@@ -143,16 +144,17 @@ def test_a_late_result_does_not_overwrite_the_new_owner(app: Flask, db: Session,
     m = f.member(db, f.branch(db).id)
     n = _notice(db, m)
     database = app.extensions["db"]
-    [(nid, first_lease)] = claim(database, NOW, app.config, 10)
+    [(nid, first_lease)] = claim(database, NOW, settings_of(app.config), 10)
     later = NOW + timedelta(seconds=app.config["SEND_LEASE"] + 1)
-    [(_, second_lease)] = claim(database, later, app.config, 10)
+    [(_, second_lease)] = claim(database, later, settings_of(app.config), 10)
     from bot.services.notify import delivery as notify
 
     notice = notify.Notice(id=nid, kind="meeting_reminder", text="x", fields={}, openid=m.openid)
     outcome = notify.Outcome(notify.SENT, "template", msgid="1")
-    assert dispatcher._record(database, nid, first_lease, 1, outcome, notice, NOW, app.config) == "lost_lease"
+    settings = settings_of(app.config)
+    assert dispatcher._record(database, nid, first_lease, 1, outcome, notice, NOW, settings) == "lost_lease"
     assert _row(db, n.id).status == "sending"
-    assert dispatcher._record(database, nid, second_lease, 2, outcome, notice, later, app.config) == "sent"
+    assert dispatcher._record(database, nid, second_lease, 2, outcome, notice, later, settings) == "sent"
 
 
 def test_quiet_hours_hold_non_urgent_notices_but_not_urgent_ones(app: Flask, db: Session,

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import FrozenClock
 from bot.models import LeaveRequest, Notification
 from bot.texts import meetings as T
@@ -22,7 +23,7 @@ from tests.conftest import Chat
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
-CFG = {"TZ": "Asia/Shanghai"}
+CFG: Settings = {"TZ": "Asia/Shanghai"}
 
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import FrozenClock
 from bot.models import Meeting, Notification
 from bot.texts import general as G
@@ -18,7 +19,7 @@ from bot.texts.notices import render
 from tests import factories as f
 from tests.conftest import Chat
 
-CFG = {"TZ": "Asia/Shanghai"}
+CFG: Settings = {"TZ": "Asia/Shanghai"}
 
 
 @pytest.fixture

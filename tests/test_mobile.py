@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import settings_of
 from bot.infra.clock import FrozenClock
 from bot.models import Attendance, Member, MobileRegistration, Notification
 from bot.texts import meetings as TM
@@ -65,7 +66,8 @@ def test_a_secretary_registers_a_mobile_member_who_may_then_check_in(app: Flask,
     assert scan(chat, "o_zhao", "mob_committee") == TM.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
     zhao = db.get(Member, world["zhao"].id)
     assert zhao is not None and zhao.branch_id == world["home"].id  # the organizational relation stays
-    told = {n.recipient_id: render(n.kind, n.payload, app.config).text for n in db.scalars(select(Notification)
+    settings = settings_of(app.config)
+    told = {n.recipient_id: render(n.kind, n.payload, settings).text for n in db.scalars(select(Notification)
                                                        .where(Notification.kind == "mobile_registered"))}
     db.commit()
     assert told == {world["zhao"].id: T.MOB_NOTICE.format(name="赵六", host="阳光社工服务中心党支部"),

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings, settings_of
 from bot.devtools.fake_wechat import FakeWeChat
 from bot.infra.wechat import get_client
 from bot.models import SubscribeConsent
@@ -26,13 +27,13 @@ SUB_TPL = "SUB_MEETING"
 
 
 
-def _settings(app: Flask, **kw: Any) -> dict[str, Any]:
+def _settings(app: Flask, **kw: Any) -> Settings:
     """No template message for reminders (as if the account had none), one subscribe template."""
-    return {**app.config, "TEMPLATE_IDS": {}, "SUBSCRIBE_TEMPLATE_IDS": {"meeting_reminder": SUB_TPL},
-            **kw}
+    return settings_of({**app.config, "TEMPLATE_IDS": {}, "SUBSCRIBE_TEMPLATE_IDS": {"meeting_reminder": SUB_TPL},
+                        **kw})
 
 
-def _deliver(app: Flask, openid: str | None, settings: dict[str, Any], now: Any = NOW,
+def _deliver(app: Flask, openid: str | None, settings: Settings, now: Any = NOW,
              text: str = "明天上午九点开会\n地点：三楼会议室") -> notify.Outcome:
     with app.app_context():
         notice = notify.Notice(id=1, kind="meeting_reminder", text=text, fields={}, openid=openid)
@@ -142,11 +143,11 @@ def test_template_first_then_the_window_when_the_template_is_refused(app: Flask,
     openid = m.openid or ""
     app.config["CLOCK"] = lambda: NOW
     chat.say(openid, "帮助")
-    assert _deliver(app, openid, app.config).channel == "template"
+    assert _deliver(app, openid, settings_of(app.config)).channel == "template"
     fake_wx.fail("message/template/send", errcode=43004)  # unfollowed since
-    outcome = _deliver(app, openid, app.config)
+    outcome = _deliver(app, openid, settings_of(app.config))
     assert (outcome.channel, outcome.refused) == ("custom", ["template 43004"])
 
 
 def test_unbound_member_has_no_channel(app: Flask) -> None:
-    assert _deliver(app, None, app.config).status == notify.NO_CHANNEL
+    assert _deliver(app, None, settings_of(app.config)).status == notify.NO_CHANNEL

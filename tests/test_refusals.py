@@ -11,6 +11,7 @@ import pytest
 
 import bot
 from bot import texts
+from bot.config import Settings
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied, TryLater
 
 ERRORS = {"ServiceError", "Invalid", "NotFound", "PermissionDenied", "Conflict", "TryLater"}
@@ -44,7 +45,7 @@ def test_every_raised_reason_is_worded(reason: str, where: str) -> None:
 
 
 def test_a_refusal_reads_the_same_in_every_channel() -> None:
-    settings = {"TZ": "Asia/Shanghai"}
+    settings: Settings = {"TZ": "Asia/Shanghai"}
     for exc in (Invalid("need_binding"), NotFound("need_binding"), PermissionDenied("forbidden"),
                 Conflict("forbidden"), TryLater("forbidden")):
         sentence = texts.refusal(exc, settings)

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import ConfigError, load
+from bot.config import ConfigError, Settings, load, settings_of
 from bot.models import Notification
 from bot.services.notify.timing import is_public_holiday, next_allowed
 from bot.texts.notices import render
@@ -19,7 +19,7 @@ from scheduler.sweeps import ALL_SWEEPS, sweep_meetings, sweep_rectification
 from tests import factories as f
 from tests.sched_util import SH, L
 
-CN = {"TZ": "Asia/Shanghai", "QUIET_HOURS": "22:00-07:30", "HOLIDAY_COUNTRY": "CN"}
+CN: Settings = {"TZ": "Asia/Shanghai", "QUIET_HOURS": "22:00-07:30", "HOLIDAY_COUNTRY": "CN"}
 
 
 def _rows(db: Session, kind: str) -> list[Notification]:
@@ -65,9 +65,9 @@ def test_reminder_for_a_late_meeting_waits_for_the_morning(app: Flask, db: Sessi
     m = f.member(db, b.id)
     meeting = f.meeting(db, b.id, L(2026, 11, 25, 22, 30), type="theme_day")
     with app.extensions["db"].transaction() as s:
-        assert sweep_meetings(s, L(2026, 11, 24, 22, 40), app.config) == 1
+        assert sweep_meetings(s, L(2026, 11, 24, 22, 40), settings_of(app.config)) == 1
     with app.extensions["db"].transaction() as s:  # a second run, or a second scheduler, writes nothing
-        assert sweep_meetings(s, L(2026, 11, 24, 22, 50), app.config) == 0
+        assert sweep_meetings(s, L(2026, 11, 24, 22, 50), settings_of(app.config)) == 0
     [row] = _rows(db, "meeting_reminder")
     assert (row.recipient_id, row.subject_id, row.slot) == (m.id, meeting.id, "24h:r1")
     assert row.due_at == L(2026, 11, 25, 7, 30) and not row.urgent
@@ -78,7 +78,7 @@ def test_holiday_meeting_reminders_are_not_held_past_the_meeting(app: Flask, db:
     f.member(db, b.id)
     f.meeting(db, b.id, L(2026, 10, 3, 9, 0), type="theme_day")
     with app.extensions["db"].transaction() as s:
-        sweep_meetings(s, L(2026, 10, 2, 9, 0), app.config)
+        sweep_meetings(s, L(2026, 10, 2, 9, 0), settings_of(app.config))
     [row] = _rows(db, "meeting_reminder")
     assert row.due_at == L(2026, 10, 2, 9, 0) and row.urgent
 
@@ -88,11 +88,11 @@ def test_a_moved_meeting_is_reminded_again(app: Flask, db: Session) -> None:
     f.member(db, b.id)
     meeting = f.meeting(db, b.id, L(2026, 11, 25, 10, 0), type="theme_day")
     with app.extensions["db"].transaction() as s:
-        sweep_meetings(s, L(2026, 11, 24, 10, 0), app.config)
+        sweep_meetings(s, L(2026, 11, 24, 10, 0), settings_of(app.config))
     meeting.starts_at, meeting.revision = L(2026, 11, 25, 15, 0), 2
     db.commit()
     with app.extensions["db"].transaction() as s:
-        assert sweep_meetings(s, L(2026, 11, 24, 15, 0), app.config) == 1
+        assert sweep_meetings(s, L(2026, 11, 24, 15, 0), settings_of(app.config)) == 1
     assert [r.slot for r in _rows(db, "meeting_reminder")] == ["24h:r1", "24h:r2"]
 
 
@@ -103,19 +103,19 @@ def test_overdue_items_are_flagged_once_even_if_the_scheduler_was_down(app: Flas
     f.rectification(db, c.id, owner.id, date(2026, 11, 20))
     f.rectification(db, c.id, owner.id, date(2026, 11, 1))  # long overdue before this ran: not flooded
     with app.extensions["db"].transaction() as s:
-        assert sweep_rectification(s, L(2026, 11, 23, 10, 0), app.config) == 2
-        assert sweep_rectification(s, L(2026, 11, 23, 11, 0), app.config) == 0
+        assert sweep_rectification(s, L(2026, 11, 23, 10, 0), settings_of(app.config)) == 2
+        assert sweep_rectification(s, L(2026, 11, 23, 11, 0), settings_of(app.config)) == 0
     assert {r.recipient_id for r in _rows(db, "rectification_overdue")} == {owner.id, admin.id}
 
 
 def _text(row: Notification, app: Flask) -> str:
-    return render(row.kind, row.payload, app.config).text
+    return render(row.kind, row.payload, settings_of(app.config)).text
 
 
 def test_every_sweep_runs_on_an_empty_database(app: Flask) -> None:
     for name, sweep in ALL_SWEEPS.items():
         with app.extensions["db"].transaction() as s:
-            assert sweep(s, L(2026, 11, 23, 9, 0), app.config) == 0, name
+            assert sweep(s, L(2026, 11, 23, 9, 0), settings_of(app.config)) == 0, name
 
 
 def test_compliance_sweep_with_the_compliance_service(app: Flask, db: Session) -> None:
@@ -124,12 +124,12 @@ def test_compliance_sweep_with_the_compliance_service(app: Flask, db: Session) -
     sec = f.secretary(db, b.id)
     admin = f.admin(db, c.id)
     with app.extensions["db"].transaction() as s:
-        assert ALL_SWEEPS["compliance"](s, L(2026, 11, 19, 10, 0), app.config) >= 1  # inactive: flagged
+        assert ALL_SWEEPS["compliance"](s, L(2026, 11, 19, 10, 0), settings_of(app.config)) >= 1  # inactive: flagged
     assert [r.recipient_id for r in _rows(db, "compliance_gap")] == []
     assert [r.recipient_id for r in _rows(db, "branch_inactive")] == [admin.id]
     assert "晨曦支部还没有任何组织生活记录" in _text(_rows(db, "branch_inactive")[0], app)
     with app.extensions["db"].transaction() as s:
-        ALL_SWEEPS["compliance"](s, L(2026, 11, 20, 10, 0), app.config)
+        ALL_SWEEPS["compliance"](s, L(2026, 11, 20, 10, 0), settings_of(app.config))
     [gap] = _rows(db, "compliance_gap")
     assert gap.recipient_id == sec.id and gap.slot == "2026-11"
     gap_text = _text(gap, app)
@@ -148,8 +148,8 @@ def test_mobile_members_are_reminded_of_their_host_branch_meetings(app: Flask, d
     f.meeting(db, host.id, L(2026, 11, 25, 15, 0), type="committee_meeting")
     home_meeting = f.meeting(db, home.id, L(2026, 11, 25, 16, 0), type="general_meeting")
     with app.extensions["db"].transaction() as s:
-        sweep_meetings(s, L(2026, 11, 24, 17, 0), app.config)
+        sweep_meetings(s, L(2026, 11, 24, 17, 0), settings_of(app.config))
     with app.extensions["db"].transaction() as s:  # a second run writes nothing
-        assert sweep_meetings(s, L(2026, 11, 24, 17, 5), app.config) == 0
+        assert sweep_meetings(s, L(2026, 11, 24, 17, 5), settings_of(app.config)) == 0
     reminded = {(r.subject_id, r.recipient_id) for r in _rows(db, "meeting_reminder")}
     assert {mid for mid, who in reminded if who == mobile.id} == {theme_day.id, home_meeting.id}

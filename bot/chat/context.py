@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.db import Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
 from bot.models import Member
@@ -48,7 +49,7 @@ def normalize_text(text: str) -> str:
 class Context:
     unit: Unit  # the action's unit of work: its session (opened on first use) and raw statements
     store: Store
-    settings: Any
+    settings: Settings
     router: Router
     msg: Any  # the wechatpy message or event
     raw: dict[str, Any]  # the decrypted XML as a dict (for events wechatpy does not model)
@@ -137,7 +138,7 @@ class Context:
             raise KeyError(f"unknown conversation step {step!r}")
         state = {"step": step, "data": data}
         self.store.set(self._conv_key(), json.dumps(state, ensure_ascii=False, default=str),
-                       ex=int(self.settings["CONVERSATION_TTL"]))
+                       ex=self.settings["CONVERSATION_TTL"])
         self.conversation = state
         self.prefetched_conversation = UNREAD  # what was read with the claim is stale now
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from flask import Blueprint, Config, Flask, Response, current_app, has_request_context, request
+from flask import Blueprint, Flask, Response, current_app, has_request_context, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.events import EVENT_TYPES
@@ -26,7 +26,8 @@ from werkzeug.datastructures import MultiDict
 
 from bot import texts
 from bot.chat.context import UNREAD, Context, Unread, conversation_key, normalize_text
-from bot.infra import web
+from bot.config import Settings, settings_of
+from bot.infra import clock, web
 from bot.infra.db import Database, Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
 from bot.services.errors import ServiceError
@@ -53,10 +54,10 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def _check_timestamp(timestamp: str, cfg: Config, now: datetime) -> None:
+def _check_timestamp(timestamp: str, cfg: Settings, now: datetime) -> None:
     if not timestamp.isdigit():
         raise BadRequest(403, "missing or malformed timestamp")
-    skew = int(cfg["WECHAT_MAX_CLOCK_SKEW"])
+    skew = cfg["WECHAT_MAX_CLOCK_SKEW"]
     if skew and abs(now.timestamp() - int(timestamp)) > skew:
         raise BadRequest(403, f"timestamp outside the {skew}s window")
 
@@ -68,7 +69,7 @@ def _check_signature(expected_parts: tuple[str, ...], given: str | None, what: s
         raise BadRequest(403, f"wrong {what}")
 
 
-def _query(args: MultiDict[str, str], cfg: Config) -> tuple[str, str, str]:
+def _query(args: MultiDict[str, str], cfg: Settings) -> tuple[str, str, str]:
     return args.get("timestamp", ""), args.get("nonce", ""), cfg["WECHAT_TOKEN"]
 
 
@@ -81,8 +82,8 @@ def _refuse(exc: BadRequest) -> Response:
 def verify_url() -> Response:
     """URL verification from the WeChat admin console: echo echostr when the signature is right."""
     try:
-        timestamp, nonce, token = _query(request.args, current_app.config)
-        _check_timestamp(timestamp, current_app.config, web.now())
+        timestamp, nonce, token = _query(request.args, web.settings())
+        _check_timestamp(timestamp, web.settings(), web.now())
         _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
     except BadRequest as exc:
         return _refuse(exc)
@@ -93,7 +94,8 @@ def verify_url() -> Response:
 def receive() -> Response:
     """A message or event from WeChat, in plaintext or safe mode."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # once, not per use
-    cfg, args, now = app.config, request.args, web.now()
+    cfg, args = settings_of(app.config), request.args
+    now = clock.now(cfg)
     try:
         body = request.get_data(cache=False)
         timestamp, nonce, token = _query(args, cfg)
@@ -305,7 +307,7 @@ def render(incoming: Incoming) -> tuple[str, bool, Batch]:
     try:
         reply = _run_transaction(incoming, after)
     except ServiceError as exc:  # a refusal: the transaction rolled back, the user reads why
-        reply = texts.refusal(exc, incoming.app.config)
+        reply = texts.refusal(exc, settings_of(incoming.app.config))
     except (OperationalError, DBAPIError):
         log.exception("database error on %s", key)
         reply, keep = G.TRY_LATER, False
@@ -366,7 +368,7 @@ def build_context(unit: Unit, incoming: Incoming) -> Context:
     return Context(
         unit=unit,
         store=app.extensions["store"],
-        settings=app.config,
+        settings=settings_of(app.config),
         router=app.extensions["router"],
         msg=incoming.msg,
         raw=incoming.raw,

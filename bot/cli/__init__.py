@@ -11,9 +11,10 @@ import logging
 import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from bot import texts
+from bot.infra import web
 from bot.services.authz import Operator
 from bot.services.errors import ServiceError
 
@@ -36,7 +37,7 @@ def operator(command: str, **ids: object) -> Operator:
 
 def refused(exc: ServiceError) -> click.ClickException:
     """A service's refusal as the CLI's error: its Chinese wording and exit status 1."""
-    return click.ClickException(texts.refusal(exc, current_app.config))
+    return click.ClickException(texts.refusal(exc, web.settings()))
 
 
 def register(app: Flask) -> None:

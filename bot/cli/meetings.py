@@ -9,7 +9,6 @@ import json
 import logging
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.cli import operator, refused
@@ -41,7 +40,7 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(T.attendance_summary(summary, current_app.config))
+        click.echo(T.attendance_summary(summary, web.settings()))
 
 
 @click.command("minutes-fetch")

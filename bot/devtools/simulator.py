@@ -122,7 +122,7 @@ def personas() -> Response:
         now = web.now()
         meetings = session.scalars(select(Meeting).where(Meeting.status == "scheduled",
                                                          Meeting.ends_at >= now).order_by(Meeting.starts_at)).all()
-        cfg = current_app.config
+        cfg = web.settings()
         scenes = [{"scene": m.checkin_scene,
                    "label": f"{clock.local(m.starts_at, cfg):%m-%d %H:%M} {m.topic or m.type}"} for m in meetings]
     return jsonify(personas=people, meetings=scenes)
@@ -178,5 +178,5 @@ def _inbox_line(item: dict[str, Any]) -> dict[str, Any]:
         body = "；".join(f"{k}：{(v or {}).get('value', '')}" for k, v in data.items()) if isinstance(data, dict) \
             else str(data)
     label = {"custom": "客服消息", "template": "模板消息", "subscribe": "订阅消息"}.get(channel, channel)
-    at = clock.local(datetime.fromtimestamp(float(item.get("at", 0)), UTC), current_app.config).strftime("%H:%M:%S")
+    at = clock.local(datetime.fromtimestamp(float(item.get("at", 0)), UTC), web.settings()).strftime("%H:%M:%S")
     return {"channel": label, "text": body, "at": at}

@@ -3,11 +3,12 @@ and the few ways a moment is written for people (every channel shows times alike
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.config import Settings
 
 Clock = Callable[[], datetime]
 DEFAULT_TZ = "Asia/Shanghai"
@@ -18,7 +19,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def now(settings: Mapping[str, Any]) -> datetime:
+def now(settings: Settings) -> datetime:
     """Aware UTC now, from settings['CLOCK'] when a test or a command set one (a FrozenClock), else the
     system's. Channels call this (bot.infra.web.now for the app in context) and hand the moment to
     services, which never read the wall clock themselves."""
@@ -32,33 +33,33 @@ def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
-def local_tz(settings: Mapping[str, Any]) -> tzinfo:
+def local_tz(settings: Settings) -> tzinfo:
     """The configured zone (settings['TZ'], Asia/Shanghai by default)."""
     return zone(str(settings.get("TZ") or DEFAULT_TZ))
 
 
-def local(moment: datetime, settings: Mapping[str, Any]) -> datetime:
+def local(moment: datetime, settings: Settings) -> datetime:
     return moment.astimezone(local_tz(settings))
 
 
-def today(moment: datetime, settings: Mapping[str, Any]) -> date:
+def today(moment: datetime, settings: Settings) -> date:
     return local(moment, settings).date()
 
 
-def at_local(day: date, clock_time: time, settings: Mapping[str, Any]) -> datetime:
+def at_local(day: date, clock_time: time, settings: Settings) -> datetime:
     """An aware moment: `clock_time` on `day` in the configured zone."""
     return datetime.combine(day, clock_time, tzinfo=local_tz(settings))
 
 
 # -- how people read a moment ---------------------------------------------------------------------
-def fmt_when(moment: datetime, settings: Mapping[str, Any], *, year: bool = True) -> str:
+def fmt_when(moment: datetime, settings: Settings, *, year: bool = True) -> str:
     """2026年12月2日（周三）19:30 (year=False: 12月2日（周三）19:30), in local time."""
     t = local(moment, settings)
     day = f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
     return f"{t.year}年{day}" if year else day
 
 
-def fmt_short(moment: datetime, settings: Mapping[str, Any]) -> str:
+def fmt_short(moment: datetime, settings: Settings) -> str:
     """12月2日19:30, in local time (reminders, where space is short)."""
     t = local(moment, settings)
     return f"{t.month}月{t.day}日{t:%H:%M}"
@@ -69,7 +70,7 @@ def fmt_day(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def fmt_stamp(moment: datetime, settings: Mapping[str, Any]) -> str:
+def fmt_stamp(moment: datetime, settings: Settings) -> str:
     """2026-12-02 19:28, in local time."""
     return local(moment, settings).strftime("%Y-%m-%d %H:%M")
 

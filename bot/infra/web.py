@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Request, Response, current_app
 from flask.sessions import SessionInterface, SessionMixin
 
+from bot.config import Settings, settings_of
 from bot.infra import clock
 from bot.infra.db import Database
 from bot.infra.store import MemoryStore, Store, make_client
@@ -26,9 +27,14 @@ def get_store() -> Store:
     return store
 
 
+def settings() -> Settings:
+    """The current app's validated settings."""
+    return settings_of(current_app.config)
+
+
 def now() -> datetime:
     """The current app's now (its CLOCK setting when a test or `scheduler --now` set one)."""
-    return clock.now(current_app.config)
+    return clock.now(settings())
 
 
 def _init_db(app: Flask) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from bot.config import REAL_WECHAT_API
+from bot.config import REAL_WECHAT_API, Settings
 from bot.infra.store import Store
 from bot.infra.wechat_token import TOKEN_ERRORS, SharedToken
 
@@ -237,7 +237,7 @@ class OAuthUnavailable(Exception):
     """WeChat's OAuth could not be asked (network, HTTP or an unreadable answer): try again later."""
 
 
-def oauth_openid(code: str, config: Mapping[str, Any]) -> str | None:
+def oauth_openid(code: str, config: Settings) -> str | None:
     """Exchange a snsapi_base code for the member's openid (sns/oauth2/access_token); None if WeChat
     refuses the code."""
     params = {"appid": config["WECHAT_APPID"], "secret": config["WECHAT_SECRET"], "code": code,

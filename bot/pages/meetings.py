@@ -41,7 +41,7 @@ def _cfg(name: str) -> Any:
 
 def _url(path: str) -> str:
     """A public URL of this app's page at `path`."""
-    return links.public_url(current_app.config, path, request.url_root)
+    return links.public_url(web.settings(), path, request.url_root)
 
 
 def _page(message: str, status: int, *, ok: bool = False, **extra: Any) -> Response:
@@ -50,7 +50,7 @@ def _page(message: str, status: int, *, ok: bool = False, **extra: Any) -> Respo
 
 
 def _refused(exc: ServiceError) -> Response:
-    return _page(texts.refusal(exc, current_app.config), http_status(exc))
+    return _page(texts.refusal(exc, web.settings()), http_status(exc))
 
 
 def _projector_meeting(meeting_id: int) -> Meeting | Response:
@@ -58,7 +58,7 @@ def _projector_meeting(meeting_id: int) -> Meeting | Response:
     with web.get_db().Session() as session:
         try:
             meeting = qr.projector_meeting(session, meeting_id=meeting_id, key=request.args.get("k", ""),
-                                           now=web.now(), settings=current_app.config)
+                                           now=web.now(), settings=web.settings())
         except ServiceError as exc:
             return _refused(exc)
         session.expunge(meeting)
@@ -71,11 +71,11 @@ def projector(meeting_id: int) -> Response:
     meeting = _projector_meeting(meeting_id)
     if isinstance(meeting, Response):
         return meeting
-    settings = current_app.config
+    settings = web.settings()
     body = render_template(
         "meetings/qr.html", meeting=meeting, label=T.type_label(meeting.type),
         when=clock.fmt_when(meeting.starts_at, settings), key=request.args.get("k", ""),
-        rotate=int(settings["QR_ROTATE_SECONDS"]), ttl=int(settings["QR_TOKEN_TTL"]))
+        rotate=settings["QR_ROTATE_SECONDS"], ttl=settings["QR_TOKEN_TTL"])
     return Response(body, mimetype="text/html", headers=NO_STORE)
 
 
@@ -133,7 +133,7 @@ def checkin_page(meeting_id: int) -> Any:
                            "scope": "snsapi_base", "state": "checkin"})
         return redirect(f"{_cfg('WECHAT_OAUTH_AUTHORIZE_URL')}?{query}#wechat_redirect", code=302)
     try:
-        openid = oauth_openid(code, current_app.config)
+        openid = oauth_openid(code, web.settings())
     except OAuthUnavailable as exc:
         log.warning("oauth exchange failed: %s", exc)
         return _page(G.TRY_LATER, 503)
@@ -144,9 +144,9 @@ def checkin_page(meeting_id: int) -> Any:
             meeting = meetings.get_meeting(session, meeting_id)
             result = checkin.check_in(Unit.joining(session), meeting=checkin.MeetingRef.of(meeting),
                                       member=checkin.attendee_by_openid(session, openid), now=web.now(),
-                                      channel="rotating", settings=current_app.config,
+                                      channel="rotating", settings=web.settings(),
                                       source_key=f"oauth:{code}"[:100])
             label = T.type_label(meeting.type)
     except ServiceError as exc:
         return _refused(exc)
-    return _page(T.checkin_reply(result, current_app.config), 200, ok=True, label=label)
+    return _page(T.checkin_reply(result, web.settings()), 200, ok=True, label=label)

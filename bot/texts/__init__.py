@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from bot.config import Settings
 from bot.infra.clock import fmt_day, fmt_when
 
 
@@ -23,7 +24,7 @@ class Refusal(Protocol):
     params: dict[str, Any]
 
 
-Wording = str | Callable[[Mapping[str, Any], Mapping[str, Any]], str]
+Wording = str | Callable[[Mapping[str, Any], Settings], str]
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +50,7 @@ def refusals() -> dict[str, Wording]:
     return _TABLE
 
 
-def _shown(value: Any, settings: Mapping[str, Any]) -> Any:
+def _shown(value: Any, settings: Settings) -> Any:
     if isinstance(value, datetime):
         return fmt_when(value, settings)
     if isinstance(value, date):
@@ -57,7 +58,7 @@ def _shown(value: Any, settings: Mapping[str, Any]) -> Any:
     return value
 
 
-def refusal(exc: Refusal, settings: Mapping[str, Any]) -> str:
+def refusal(exc: Refusal, settings: Settings) -> str:
     """The Chinese sentence for a service's refusal."""
     wording = refusals().get(exc.reason)
     if wording is None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.config import Settings
 from bot.infra.clock import fmt_stamp, fmt_when, local
 from bot.texts.general import NON_TEXT
 from bot.texts.notices import MEETING_TYPE_NAMES, NoticeText, NoticeWording, moment
@@ -246,14 +247,14 @@ class ComplianceFacts(Protocol):
 
 
 # -- replies -------------------------------------------------------------------------------------
-def meeting_line(meeting: MeetingFacts, settings: Mapping[str, Any]) -> str:
+def meeting_line(meeting: MeetingFacts, settings: Settings) -> str:
     """#12 12月5日（周六）19:30 支部党员大会 三楼: a meeting in a list."""
     place = f" {meeting.place}" if meeting.place else ""
     return MTG_LIST_LINE.format(id=meeting.id, when=fmt_when(meeting.starts_at, settings, year=False),
                                 label=type_label(meeting.type), place=place)
 
 
-def checkin_reply(result: CheckinFacts, settings: Mapping[str, Any]) -> str:
+def checkin_reply(result: CheckinFacts, settings: Settings) -> str:
     """What the member (or the secretary, for 代签) reads after a check-in; a retry of the message that made
     the record reads the same success again."""
     at = fmt_stamp(result.checked_in_at, settings)
@@ -264,17 +265,17 @@ def checkin_reply(result: CheckinFacts, settings: Mapping[str, Any]) -> str:
     return (CHK_ALREADY_OTHER if result.manual else CHK_ALREADY).format(name=result.member_name, at=at)
 
 
-def signed_out(result: SignOutFacts, settings: Mapping[str, Any]) -> str:
+def signed_out(result: SignOutFacts, settings: Settings) -> str:
     return CHK_SIGNED_OUT.format(name=result.member_name, at=fmt_stamp(result.signed_out_at, settings))
 
 
-def leave_fields(info: LeaveFacts, settings: Mapping[str, Any]) -> dict[str, str]:
+def leave_fields(info: LeaveFacts, settings: Settings) -> dict[str, str]:
     """The fields of the leave sentences (LEAVE_SUBMITTED, LEAVE_LINE, LEAVE_APPROVED, …)."""
     return {"name": info.member_name, "when": fmt_when(info.starts_at, settings, year=False),
             "label": type_label(info.meeting_type), "reason": info.reason, "id": str(info.id)}
 
 
-def attendance_summary(summary: AttendanceFacts, settings: Mapping[str, Any], *, names: bool = True) -> str:
+def attendance_summary(summary: AttendanceFacts, settings: Settings, *, names: bool = True) -> str:
     """The secretary's 签到情况 message (and the CLI's `attendance ID`)."""
     lines = [ATT_SUMMARY.format(
         label=type_label(summary.type), id=summary.meeting_id, when=fmt_when(summary.starts_at, settings),
@@ -295,7 +296,7 @@ def attendance_summary(summary: AttendanceFacts, settings: Mapping[str, Any], *,
     return "\n".join(lines)
 
 
-def progress_report(bc: ComplianceFacts, now: datetime, settings: Mapping[str, Any]) -> str:
+def progress_report(bc: ComplianceFacts, now: datetime, settings: Settings) -> str:
     """The secretary's 进度 / 本月还差什么 answer, with why a meeting without quorum did not count."""
     today = local(now, settings)
     lines = [CMP_HEADER.format(branch=bc.branch_name, label="三会一课", date=f"{today.month}月{today.day}日")]
@@ -318,7 +319,7 @@ def progress_report(bc: ComplianceFacts, now: datetime, settings: Mapping[str, A
 
 # -- refusals: the meetings services' reasons, worded ------------------------------------------------
 _Params = Mapping[str, Any]
-_Settings = Mapping[str, Any]
+_Settings = Settings
 
 
 def _clock_face(moment_: datetime, settings: _Settings, pattern: str) -> str:

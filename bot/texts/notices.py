@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.config import Settings
 from bot.infra.clock import fmt_day, fmt_short, local
 from bot.infra.text import shorten
 
@@ -26,7 +27,7 @@ class NoticeText:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-NoticeWording = Callable[[Mapping[str, Any], Mapping[str, Any]], NoticeText]
+NoticeWording = Callable[[Mapping[str, Any], Settings], NoticeText]
 
 
 def moment(value: Any) -> datetime:
@@ -53,7 +54,7 @@ def _tables() -> dict[str, NoticeWording]:
 _TABLE: dict[str, NoticeWording] | None = None
 
 
-def render(kind: str, params: Mapping[str, Any], settings: Mapping[str, Any]) -> NoticeText:
+def render(kind: str, params: Mapping[str, Any], settings: Settings) -> NoticeText:
     """The words of a notice of `kind` with these facts. KeyError for a kind nobody words."""
     global _TABLE
     if _TABLE is None:
@@ -110,7 +111,7 @@ PLACE_TBD = "待定"
 
 # -- the reminders', the digest's and the fallback's wording: kind -> function(params, settings) ------
 _Params = Mapping[str, Any]
-_Settings = Mapping[str, Any]
+_Settings = Settings
 
 
 def _label(meeting_type: str) -> str:

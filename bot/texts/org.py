@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from bot.config import Settings
 from bot.texts.general import TRY_LATER
 from bot.texts.notices import NoticeText, NoticeWording
 
@@ -207,23 +208,23 @@ def roster_problem(reason: str, params: Mapping[str, Any]) -> str:
     return ROSTER_PROBLEMS[reason].format(**values)
 
 
-def _roster_invalid(p: Mapping[str, Any], _settings: Mapping[str, Any]) -> str:
+def _roster_invalid(p: Mapping[str, Any], _settings: Settings) -> str:
     lines = [ROSTER_INVALID.format(n=p["rows"])]
     lines += [ROSTER_ROW.format(row=row, reason=roster_problem(reason, params))
               for row, reason, params in p["problems"]]
     return "\n".join(lines)
 
 
-def _invite_ambiguous(p: Mapping[str, Any], _settings: Mapping[str, Any]) -> str:
+def _invite_ambiguous(p: Mapping[str, Any], _settings: Settings) -> str:
     choices = [INVITE_CHOICE_LINE.format(id=ident, name=name, branch=branch or "—", phone=phone)
                for ident, name, branch, phone in p["choices"]]
     return INVITE_AMBIGUOUS.format(name=p["name"], choices="\n".join(choices))
 
 
-def _bind_refused(base: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], str]:
+def _bind_refused(base: str) -> Callable[[Mapping[str, Any], Settings], str]:
     """A wrong code's refusal, with the tries left or the lock it just caused."""
 
-    def word(p: Mapping[str, Any], _settings: Mapping[str, Any]) -> str:
+    def word(p: Mapping[str, Any], _settings: Settings) -> str:
         if "locked_after" in p:
             return base + BIND_LOCKED_NOW.format(n=p["locked_after"], minutes=p["lock_minutes"])
         if "tries_left" in p:
@@ -233,7 +234,7 @@ def _bind_refused(base: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]],
     return word
 
 
-REFUSALS: dict[str, str | Callable[[Mapping[str, Any], Mapping[str, Any]], str]] = {
+REFUSALS: dict[str, str | Callable[[Mapping[str, Any], Settings], str]] = {
     # the organization tree
     "credit_code_length": CREDIT_CODE_LENGTH,
     "credit_code_chars": CREDIT_CODE_CHARS,
@@ -280,7 +281,7 @@ REFUSALS: dict[str, str | Callable[[Mapping[str, Any], Mapping[str, Any]], str]]
 }
 
 
-def _mobile_registered(p: Mapping[str, Any], _settings: Mapping[str, Any]) -> NoticeText:
+def _mobile_registered(p: Mapping[str, Any], _settings: Settings) -> NoticeText:
     """To the member registered as 流动党员 (audience "member") or to their own branch's secretary."""
     text = MOB_NOTICE if p.get("audience", "member") == "member" else MOB_NOTICE_HOME
     return NoticeText(text.format(name=p["name"], host=p["host"]),

@@ -9,12 +9,12 @@ restart write nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from scheduler.sweeps.compliance import sweep_compliance
 from scheduler.sweeps.digest import sweep_digest
 from scheduler.sweeps.inspection import sweep_inspection
@@ -24,7 +24,7 @@ from scheduler.sweeps.rectification import sweep_rectification
 from scheduler.sweeps.review import sweep_review
 from scheduler.sweeps.volunteer import sweep_volunteer
 
-Sweep = Callable[[Session, datetime, Mapping[str, Any]], int]
+Sweep = Callable[[Session, datetime, Settings], int]
 
 ALL_SWEEPS: dict[str, Sweep] = {
     "meetings": sweep_meetings,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.services.meetings import reminders
 from bot.services.notify.outbox import enqueue_due
 
 
-def sweep_leave(session: Session, now: datetime, settings: Mapping[str, Any]) -> int:
+def sweep_leave(session: Session, now: datetime, settings: Settings) -> int:
     return enqueue_due(session, reminders.leave_reminders_due(session, now, settings))

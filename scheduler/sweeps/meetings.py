@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.services.meetings import reminders
 from bot.services.notify.outbox import enqueue_due
 
 
-def sweep_meetings(session: Session, now: datetime, settings: Mapping[str, Any]) -> int:
+def sweep_meetings(session: Session, now: datetime, settings: Settings) -> int:
     written = enqueue_due(session, reminders.meeting_reminders_due(session, now, settings))
     return written + enqueue_due(session, reminders.minutes_reminders_due(session, now, settings))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.services.notify.outbox import enqueue_due
 from bot.services.rectification import reminders
 
 
-def sweep_rectification(session: Session, now: datetime, settings: Mapping[str, Any]) -> int:
+def sweep_rectification(session: Session, now: datetime, settings: Settings) -> int:
     return enqueue_due(session, reminders.reminders_due(session, now, settings))

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import at_local, today
 from bot.models import Branch, Committee, Meeting, Member, Notification, RectificationItem, RoleGrant
 from bot.services.meetings import compliance
@@ -38,7 +37,7 @@ class WeeklyFigures:
     undeliverable: int
 
 
-def weekly_figures(session: Session, committee_id: int, now: datetime, settings: Mapping[str, Any]) -> WeeklyFigures:
+def weekly_figures(session: Session, committee_id: int, now: datetime, settings: Settings) -> WeeklyFigures:
     """The week before `now` for the committee and every committee below it."""
     ids = committee_ids_under(session, committee_id)
     week_ago = now - timedelta(days=7)
@@ -65,15 +64,15 @@ def weekly_figures(session: Session, committee_id: int, now: datetime, settings:
     for r in compliance.subtree_compliance(session, committee_id, now, settings):
         if monthly_gap(r, now, day):
             gaps += 1
-        if r.last_activity_at is None or (now - r.last_activity_at).days >= int(settings["INACTIVE_DAYS"]):
+        if r.last_activity_at is None or (now - r.last_activity_at).days >= settings["INACTIVE_DAYS"]:
             inactive += 1
     return WeeklyFigures(meetings=int(met[0] or 0), branches_met=int(met[1] or 0), gaps=gaps, inactive=inactive,
                          open_items=int(open_items or 0), overdue=int(overdue or 0), undeliverable=int(undeliverable))
 
 
-def week_of(now: datetime, settings: Mapping[str, Any]) -> str | None:
+def week_of(now: datetime, settings: Settings) -> str | None:
     """This digest week's slot ("2026-W48") once DIGEST_TIME has passed this week, else None."""
-    day_name, _, at = str(settings["DIGEST_TIME"]).partition(" ")
+    day_name, _, at = settings["DIGEST_TIME"].partition(" ")
     weekday = WEEKDAYS.index(day_name)
     day = today(now, settings)
     start_day = day - timedelta(days=(day.weekday() - weekday) % 7)
@@ -83,7 +82,7 @@ def week_of(now: datetime, settings: Mapping[str, Any]) -> str | None:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def digests_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+def digests_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     """Each active committee admin's digest of this week, not yet written."""
     week = week_of(now, settings)
     if week is None:

@@ -5,13 +5,12 @@ opened by years.open_year, which the scheduler calls first)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import today
 from bot.models import AnnualInspection, Notification, RoleGrant, SocialOrg
 from bot.services.notify.outbox import Due
@@ -20,7 +19,7 @@ from bot.services.notify.timing import daily_due, step_for, step_ranges
 INSPECTION_STEPS = (30, 7, 1)
 
 
-def reminders_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+def reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     day = today(now, settings)
     at = daily_due(now, settings)
     due: list[Due] = []

@@ -3,24 +3,23 @@ deadlines (INSPECTION_DEADLINES, "default" for the rest)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import exists, literal, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import today
 from bot.infra.db import insert_for
 from bot.models import AnnualInspection, SocialOrg
 
 
-def filing_year(now: datetime, settings: Mapping[str, Any]) -> int:
+def filing_year(now: datetime, settings: Settings) -> int:
     """The year whose reports are filed this (local) year: last year."""
     return today(now, settings).year - 1
 
 
-def open_year(session: Session, year: int, now: datetime, settings: Mapping[str, Any]) -> int:
+def open_year(session: Session, year: int, now: datetime, settings: Settings) -> int:
     """Make sure every organization has its 年检 row for `year` (filed in year + 1), created at `now`.
     Set-based: one INSERT … SELECT per registrar; rows already there are left as they are. Returns how
     many rows were opened."""

@@ -15,14 +15,13 @@ and seals the Unit (bot.infra.db.Unit.write). This module is the only one that w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.db import Unit, insert_for
 from bot.infra.fastpath import FastRead, FastWrite
 from bot.models import Attendance, Branch, Meeting, Member, MobileRegistration, PartyGroup
@@ -124,13 +123,13 @@ class SignOut:
     signed_out_at: datetime
 
 
-def window(meeting: MeetingRef, settings: Mapping[str, Any]) -> tuple[datetime, datetime]:
+def window(meeting: MeetingRef, settings: Settings) -> tuple[datetime, datetime]:
     """When check-in opens and closes."""
-    return meeting.starts_at - timedelta(minutes=int(settings["CHECKIN_OPENS_BEFORE"])), meeting.ends_at
+    return meeting.starts_at - timedelta(minutes=settings["CHECKIN_OPENS_BEFORE"]), meeting.ends_at
 
 
-def is_late(meeting: MeetingRef, at: datetime, settings: Mapping[str, Any]) -> bool:
-    return at > meeting.starts_at + timedelta(minutes=int(settings["CHECKIN_LATE_AFTER"]))
+def is_late(meeting: MeetingRef, at: datetime, settings: Settings) -> bool:
+    return at > meeting.starts_at + timedelta(minutes=settings["CHECKIN_LATE_AFTER"])
 
 
 def scan_lookup(unit: Unit, scene: str, openid: str) -> Scan:
@@ -188,7 +187,7 @@ def _repeat(att: _Record, member: Sender, source_key: str | None, manual: bool) 
 
 
 def check_in(unit: Unit, *, meeting: MeetingRef, member: Sender | None, now: datetime, channel: str,
-             settings: Mapping[str, Any], entered_by: Member | None = None,
+             settings: Settings, entered_by: Member | None = None,
              source_key: str | None = None) -> CheckinResult:
     """Record that `member` attended `meeting`, or raise a ServiceError saying why not (nothing written).
 
@@ -233,7 +232,7 @@ def check_in(unit: Unit, *, meeting: MeetingRef, member: Sender | None, now: dat
 
 
 def check_in_by_name(unit: Unit, *, actor: Member | None, branch: Branch, name: str, now: datetime,
-                     settings: Mapping[str, Any], source_key: str | None = None) -> CheckinResult:
+                     settings: Settings, source_key: str | None = None) -> CheckinResult:
     """代签: check in the branch's member called `name` to the branch's meeting whose window is open now,
     entered by `actor` (who needs CHECKIN_OTHERS on it)."""
     meetings = [MeetingRef.of(m) for m in upcoming(unit.session, branch.id, now, limit=10)]
@@ -245,7 +244,7 @@ def check_in_by_name(unit: Unit, *, actor: Member | None, branch: Branch, name: 
                     settings=settings, entered_by=actor, source_key=source_key)
 
 
-def sign_out(session: Session, *, member: Member | None, now: datetime, settings: Mapping[str, Any]) -> SignOut:
+def sign_out(session: Session, *, member: Member | None, now: datetime, settings: Settings) -> SignOut:
     """Optional sign-out (签退) from the member's meeting open now: stamps their attendance; a repeat keeps
     the first time."""
     if member is None:
@@ -263,11 +262,11 @@ def sign_out(session: Session, *, member: Member | None, now: datetime, settings
     return SignOut(member.name, att.signed_out_at)
 
 
-def open_meetings_for(session: Session, member: Member, now: datetime, settings: Mapping[str, Any]) -> list[Meeting]:
+def open_meetings_for(session: Session, member: Member, now: datetime, settings: Settings) -> list[Meeting]:
     """Meetings of the member's branch whose check-in window is open now (for 签退)."""
     if member.branch_id is None:
         return []
-    before = timedelta(minutes=int(settings["CHECKIN_OPENS_BEFORE"]))
+    before = timedelta(minutes=settings["CHECKIN_OPENS_BEFORE"])
     return list(session.scalars(select(Meeting).where(
         Meeting.branch_id == member.branch_id, Meeting.status == "scheduled",
         Meeting.starts_at <= now + before,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import local_tz
 from bot.models import Attendance, Branch, Meeting, Member, PartyGroup
 from bot.services import authz
@@ -61,7 +62,7 @@ class BranchCompliance:
         return [item.meeting_type for item in self.items if item.missing > 0]
 
 
-def period_bounds(now: datetime, period: str, settings: Mapping[str, Any]) -> tuple[str, datetime, datetime]:
+def period_bounds(now: datetime, period: str, settings: Settings) -> tuple[str, datetime, datetime]:
     """(label, start, end) of the period containing `now`, in local time, returned as aware datetimes."""
     zone = local_tz(settings)
     local = now.astimezone(zone)
@@ -80,7 +81,7 @@ def period_bounds(now: datetime, period: str, settings: Mapping[str, Any]) -> tu
 
 
 def _compute(session: Session, branch_ids: Select[Any], now: datetime,
-             settings: Mapping[str, Any]) -> list[BranchCompliance]:
+             settings: Settings) -> list[BranchCompliance]:
     rules: Mapping[str, Mapping[str, str]] = settings["MEETING_RULES"]
     periods = {p: period_bounds(now, p, settings) for p in ("month", "quarter", "year")}
     used = {p for per_kind in rules.values() for p in per_kind.values()} or {"month"}
@@ -167,7 +168,7 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
 
 
 def branch_compliance(session: Session, *, actor: authz.Actor | None, branch: Branch, now: datetime,
-                      settings: Mapping[str, Any]) -> BranchCompliance:
+                      settings: Settings) -> BranchCompliance:
     """进度: one branch's figures, for whoever may view its compliance."""
     authz.require(session, actor, Action.VIEW_COMPLIANCE, branch)
     [found] = _compute(session, select(Branch.id).where(Branch.id == branch.id), now, settings)
@@ -175,13 +176,13 @@ def branch_compliance(session: Session, *, actor: authz.Actor | None, branch: Br
 
 
 def subtree_compliance(session: Session, committee_id: int, now: datetime,
-                       settings: Mapping[str, Any]) -> list[BranchCompliance]:
+                       settings: Settings) -> list[BranchCompliance]:
     """Every branch under the committee and its sub-committees, in a fixed number of queries (the scheduler's
     digest: what is due, no actor)."""
     ids = select(Branch.id).where(Branch.committee_id.in_(committee_subtree(committee_id)))
     return _compute(session, ids, now, settings)
 
 
-def all_compliance(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[BranchCompliance]:
+def all_compliance(session: Session, now: datetime, settings: Settings) -> list[BranchCompliance]:
     """Every branch of every committee, in the same fixed number of queries (the scheduler's sweep)."""
     return _compute(session, select(Branch.id), now, settings)

@@ -13,13 +13,12 @@ import hashlib
 import hmac
 import io
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.models import Meeting, Member
 from bot.services import authz
 from bot.services.authz import Action
@@ -86,7 +85,7 @@ class ProjectorPass:
 
 
 def projector_pass(session: Session, *, actor: Member | None, meeting: Meeting,
-                   settings: Mapping[str, Any]) -> ProjectorPass:
+                   settings: Settings) -> ProjectorPass:
     """签到码: the key to the meeting's projector page, for whoever may check members in (CHECKIN_OTHERS);
     valid until the meeting ends."""
     authz.require(session, actor, Action.CHECKIN_OTHERS, meeting)
@@ -95,7 +94,7 @@ def projector_pass(session: Session, *, actor: Member | None, meeting: Meeting,
 
 
 def projector_meeting(session: Session, *, meeting_id: int, key: str, now: datetime,
-                      settings: Mapping[str, Any]) -> Meeting:
+                      settings: Settings) -> Meeting:
     """The meeting whose projector page the key opens: whoever holds a valid key may show its codes."""
     if not page_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
         raise PermissionDenied("qr_page_expired")

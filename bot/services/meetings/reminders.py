@@ -8,13 +8,13 @@ Queries are set-based and bounded by an indexed time window; Python only shapes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import at_local, local, today
 from bot.models import Branch, LeaveRequest, Meeting, Member, MobileRegistration, RoleGrant
 from bot.services.meetings import compliance
@@ -22,8 +22,6 @@ from bot.services.meetings.checkin import OWN_MEMBERS_ONLY
 from bot.services.notify.outbox import Due, not_written
 from bot.services.notify.recipients import admins_by_committee, role_holders, secretaries_by_branch
 from bot.services.notify.timing import daily_due, next_allowed, parse_hhmm
-
-Settings = Mapping[str, Any]
 
 
 # -- before a meeting -----------------------------------------------------------------------------
@@ -102,7 +100,7 @@ def minutes_reminders_due(session: Session, now: datetime, settings: Settings) -
 def leave_reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     """Once a day, each secretary with leave requests still waiting (older than LEAVE_REMIND_AFTER
     minutes, for meetings not yet begun) is told how many."""
-    cutoff = now - timedelta(minutes=int(settings["LEAVE_REMIND_AFTER"]))
+    cutoff = now - timedelta(minutes=settings["LEAVE_REMIND_AFTER"])
     slot = today(now, settings).isoformat()
     q = (
         select(RoleGrant.member_id, Branch.id, Branch.name, func.count(LeaveRequest.id))
@@ -139,7 +137,7 @@ def compliance_reminders_due(session: Session, now: datetime, settings: Settings
     quarter_end_month = day.month % 3 == 0
     due: list[Due] = []
     for r in reports:
-        if day.day >= int(settings["COMPLIANCE_REMIND_DAY"]):
+        if day.day >= settings["COMPLIANCE_REMIND_DAY"]:
             missing: list[tuple[int, str, date]] = []
             for item in r.items:
                 if not item.missing or not in_period(item, now, day):
@@ -157,7 +155,7 @@ def compliance_reminders_due(session: Session, now: datetime, settings: Settings
         last = r.last_activity_at
         since = last or created.get(r.branch_id) or now
         days = (now - since).days
-        if days >= int(settings["INACTIVE_DAYS"]):
+        if days >= settings["INACTIVE_DAYS"]:
             flag = {"branch_id": r.branch_id, "branch": r.branch_name, "days": days,
                     "last_activity_at": last.isoformat() if last else None}
             due += [Due("branch_inactive", admin, "branch", r.branch_id, month, at, flag)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.models import Branch, Meeting, Member, Notification, PartyGroup, RoleGrant
 from bot.services import authz
 from bot.services.authz import Action
@@ -81,7 +82,7 @@ def expected_members(session: Session, meeting: Meeting) -> list[Member]:
 
 
 # -- rules ---------------------------------------------------------------------------------------
-def required_types(session: Session, branch: Branch, settings: Mapping[str, Any],
+def required_types(session: Session, branch: Branch, settings: Settings,
                    group_count: int | None = None) -> dict[str, str]:
     """Meeting type → period the branch must hold, from MEETING_RULES for its kind."""
     rules: Mapping[str, Mapping[str, str]] = settings["MEETING_RULES"]
@@ -95,7 +96,7 @@ def required_types(session: Session, branch: Branch, settings: Mapping[str, Any]
     return types
 
 
-def check_type(session: Session, branch: Branch, meeting_type: str, settings: Mapping[str, Any]) -> None:
+def check_type(session: Session, branch: Branch, meeting_type: str, settings: Settings) -> None:
     """Refuse a type the branch does not hold, saying why."""
     allowed = required_types(session, branch, settings)
     if meeting_type in allowed:
@@ -136,7 +137,7 @@ def resolve_group(session: Session, branch: Branch, meeting_type: str, text: str
 
 
 def prepare(session: Session, *, actor: Member | None, branch: Branch, meeting_type: str, text: str,
-            settings: Mapping[str, Any]) -> int | None:
+            settings: Settings) -> int | None:
     """The first look at a meeting a secretary names: may they schedule for the branch, does the branch
     hold this type, and which party group a 小组会 is for (named in the text, or the only one)."""
     authz.require(session, actor, Action.MANAGE_MEETING, branch)
@@ -145,7 +146,7 @@ def prepare(session: Session, *, actor: Member | None, branch: Branch, meeting_t
 
 
 def validate_new(session: Session, *, actor: Member | None, branch: Branch, meeting_type: str,
-                 starts_at: datetime, now: datetime, settings: Mapping[str, Any]) -> None:
+                 starts_at: datetime, now: datetime, settings: Settings) -> None:
     """Everything create_meeting checks, so the read-back can refuse before asking to confirm."""
     authz.require(session, actor, Action.MANAGE_MEETING, branch)
     check_type(session, branch, meeting_type, settings)
@@ -159,14 +160,14 @@ def validate_new(session: Session, *, actor: Member | None, branch: Branch, meet
 
 # -- changes -------------------------------------------------------------------------------------
 def create_meeting(session: Session, *, actor: Member | None, branch: Branch, meeting_type: str,
-                   starts_at: datetime, now: datetime, settings: Mapping[str, Any], place: str = "",
+                   starts_at: datetime, now: datetime, settings: Settings, place: str = "",
                    topic: str = "", group_id: int | None = None, ends_at: datetime | None = None) -> Meeting:
     """Schedule a meeting and write a notice for each member who should attend."""
     validate_new(session, actor=actor, branch=branch, meeting_type=meeting_type, starts_at=starts_at, now=now,
                  settings=settings)
     group_id = resolve_group(session, branch, meeting_type, group_id=group_id)
     if ends_at is None:
-        ends_at = starts_at + timedelta(minutes=int(settings["MEETING_DEFAULT_MINUTES"]))
+        ends_at = starts_at + timedelta(minutes=settings["MEETING_DEFAULT_MINUTES"])
     if ends_at <= starts_at:
         raise Invalid("meeting_past", when=ends_at)
     meeting = Meeting(branch_id=branch.id, group_id=group_id, type=meeting_type, topic=(topic or "")[:200],
@@ -187,14 +188,14 @@ def _open_for_change(meeting: Meeting, now: datetime) -> None:
 
 
 def check_reschedule(session: Session, *, actor: Member | None, meeting: Meeting, starts_at: datetime,
-                     now: datetime, settings: Mapping[str, Any]) -> None:
+                     now: datetime, settings: Settings) -> None:
     authz.require(session, actor, Action.MANAGE_MEETING, meeting)
     _open_for_change(meeting, now)
     check_time(starts_at, now)
 
 
 def reschedule(session: Session, *, actor: Member | None, meeting: Meeting, starts_at: datetime,
-               now: datetime, settings: Mapping[str, Any], place: str | None = None) -> Meeting:
+               now: datetime, settings: Settings, place: str | None = None) -> Meeting:
     """改期: keep the duration, bump the revision, tell the members."""
     check_reschedule(session, actor=actor, meeting=meeting, starts_at=starts_at, now=now, settings=settings)
     old = meeting.starts_at
@@ -215,7 +216,7 @@ def check_cancel(session: Session, *, actor: Member | None, meeting: Meeting, no
 
 
 def cancel(session: Session, *, actor: Member | None, meeting: Meeting, now: datetime,
-           settings: Mapping[str, Any]) -> Meeting:
+           settings: Settings) -> Meeting:
     """取消会议: the meeting stays on record as cancelled; members are told."""
     check_cancel(session, actor=actor, meeting=meeting, now=now)
     meeting.status = "cancelled"

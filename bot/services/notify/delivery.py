@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.db import Database
 from bot.infra.store import Batch, Store, StoreUnavailable
 from bot.infra.text import shorten
@@ -106,14 +107,14 @@ def _window_key(openid: str) -> str:
     return f"cswin:{openid}"
 
 
-def record_interaction(batch: Batch, openid: str, now: datetime, settings: Mapping[str, Any]) -> None:
+def record_interaction(batch: Batch, openid: str, now: datetime, settings: Settings) -> None:
     """The member wrote to us: customer-service messages are allowed for CS_WINDOW_HOURS from now.
     Added to `batch`, which the caller sends to the store (the webhook sends it with the reply)."""
     hours = int(settings.get("CS_WINDOW_HOURS", 48))
     batch.set(_window_key(openid), str(int(now.timestamp())), ex=hours * 3600 + 3600)
 
 
-def window_open(store: Store, openid: str, now: datetime, settings: Mapping[str, Any]) -> int | None:
+def window_open(store: Store, openid: str, now: datetime, settings: Settings) -> int | None:
     """The window's start (epoch seconds) if a customer-service message may be sent now, else None."""
     raw = store.get(_window_key(openid))
     if raw is None:
@@ -161,7 +162,7 @@ def _give_back_consent(db: Database, openid: str, template_id: str) -> None:
 
 # -- sending ---------------------------------------------------------------------------------------
 def deliver(db: Database, store: Store, sender: NoticeSender, notice: Notice, now: datetime,
-            settings: Mapping[str, Any]) -> Outcome:
+            settings: Settings) -> Outcome:
     """Send `notice` by the first channel that takes it."""
     refused: list[str] = []
     if not notice.openid:
@@ -220,7 +221,7 @@ def secretary_for(session: Session, member_id: int | None) -> Member | None:
     ).first()
 
 
-def backoff(attempt: int, settings: Mapping[str, Any]) -> timedelta:
+def backoff(attempt: int, settings: Settings) -> timedelta:
     """How long to wait after the `attempt`-th failed try (1-based); the last step repeats."""
     steps = list(settings.get("SEND_BACKOFF") or [60])
     return timedelta(seconds=int(steps[min(max(attempt, 1), len(steps)) - 1]))

@@ -9,13 +9,13 @@ the weekend days that become working days (`weekend_workdays`). A weekend day in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
 
 import holidays
 
+from bot.config import Settings
 from bot.infra.clock import at_local, local
 
 
@@ -24,7 +24,7 @@ def parse_hhmm(value: str) -> time:
     return time(int(hh), int(mm))
 
 
-def quiet_window(settings: Mapping[str, Any]) -> tuple[time, time] | None:
+def quiet_window(settings: Settings) -> tuple[time, time] | None:
     value = str(settings.get("QUIET_HOURS") or "")
     if not value:
         return None
@@ -32,7 +32,7 @@ def quiet_window(settings: Mapping[str, Any]) -> tuple[time, time] | None:
     return parse_hhmm(start), parse_hhmm(end)
 
 
-def in_quiet_hours(moment: datetime, settings: Mapping[str, Any]) -> bool:
+def in_quiet_hours(moment: datetime, settings: Settings) -> bool:
     window = quiet_window(settings)
     if window is None:
         return False
@@ -48,7 +48,7 @@ def _calendar(country: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, years=[year - 1, year, year + 1])
 
 
-def is_public_holiday(day: date, settings: Mapping[str, Any]) -> bool:
+def is_public_holiday(day: date, settings: Settings) -> bool:
     """A statutory day off, or a weekend day inside a break that contains one."""
     country = str(settings.get("HOLIDAY_COUNTRY") or "")
     if not country:
@@ -76,12 +76,12 @@ def _is_rest_day(day: date, cal: holidays.HolidayBase) -> bool:
     return day.weekday() >= 5 and day not in workdays
 
 
-def is_allowed(moment: datetime, settings: Mapping[str, Any]) -> bool:
+def is_allowed(moment: datetime, settings: Settings) -> bool:
     """May a non-urgent notice be sent at this moment?"""
     return not in_quiet_hours(moment, settings) and not is_public_holiday(local(moment, settings).date(), settings)
 
 
-def next_allowed(moment: datetime, settings: Mapping[str, Any]) -> datetime:
+def next_allowed(moment: datetime, settings: Settings) -> datetime:
     """The first moment at or after `moment` when a non-urgent notice may be sent (aware, UTC-comparable)."""
     window = quiet_window(settings)
     morning = window[1] if window else time(0, 0)
@@ -98,7 +98,7 @@ def next_allowed(moment: datetime, settings: Mapping[str, Any]) -> datetime:
     return current
 
 
-def daily_due(now: datetime, settings: Mapping[str, Any]) -> datetime:
+def daily_due(now: datetime, settings: Settings) -> datetime:
     """When today's once-a-day reminder goes out: DAILY_REMINDER_TIME, or now if later, then allowed."""
     today = local(now, settings).date()
     at = at_local(today, parse_hhmm(str(settings["DAILY_REMINDER_TIME"])), settings)

@@ -39,10 +39,10 @@ class BindPolicy:
     @classmethod
     def from_settings(cls, cfg: Any) -> BindPolicy:
         return cls(
-            code_ttl=timedelta(hours=int(cfg["BIND_CODE_TTL_HOURS"])),
-            max_failures=int(cfg["BIND_MAX_FAILURES"]),
-            failure_window=int(cfg["BIND_FAILURE_WINDOW"]),
-            lock_seconds=int(cfg["BIND_LOCK_SECONDS"]),
+            code_ttl=timedelta(hours=cfg["BIND_CODE_TTL_HOURS"]),
+            max_failures=cfg["BIND_MAX_FAILURES"],
+            failure_window=cfg["BIND_FAILURE_WINDOW"],
+            lock_seconds=cfg["BIND_LOCK_SECONDS"],
         )
 
 

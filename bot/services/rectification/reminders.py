@@ -4,13 +4,12 @@ writes nothing. Set-based: one query per step and one for the overdue items, wha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import today
 from bot.models import Member, Notification, RectificationItem
 from bot.models.rectification import OPEN_FOR_OWNER
@@ -22,7 +21,7 @@ RECTIFICATION_STEPS = (7, 1)
 OVERDUE_LOOKBACK_DAYS = 3  # after an outage, overdue items this recent are still flagged; older ones not
 
 
-def reminders_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+def reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     day = today(now, settings)
     at = daily_due(now, settings)
     due: list[Due] = []

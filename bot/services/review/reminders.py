@@ -3,13 +3,12 @@ the round's committee that have not submitted are reminded. Returns outbox.Due i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import local, today
 from bot.models import Branch, ReviewRound, ReviewSubmission, RoleGrant
 from bot.services.notify.outbox import Due, not_written
@@ -20,7 +19,7 @@ from bot.services.org.structure import committee_ids_under
 REVIEW_STEPS = (7, 1)
 
 
-def reminders_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+def reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     day = today(now, settings)
     rounds = session.execute(
         select(ReviewRound.id, ReviewRound.committee_id, ReviewRound.title, ReviewRound.deadline)

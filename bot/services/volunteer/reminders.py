@@ -3,20 +3,19 @@ Returns outbox.Due items; writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.clock import today
 from bot.models import VolunteerRecord
 from bot.services.notify.outbox import Due, not_written
 from bot.services.notify.timing import daily_due
 
 
-def reminders_due(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Due]:
+def reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     slot = today(now, settings).isoformat()
     q = (
         select(VolunteerRecord.leader_id, func.count(VolunteerRecord.id))
