@@ -8,7 +8,7 @@ transaction, only if the lease is still ours. A dispatcher that dies mid-batch l
 `sending`; once the lease runs out another claims them. The one row that was on the wire when it
 died may then be sent twice: that is the bound, and the reason exactly-once cannot be promised.
 
-A row holds its kind and facts; the dispatcher words it when it sends (bot.texts.notices.render) and
+A row holds its kind and facts; the dispatcher words it when it sends (bot.texts.render) and
 writes the words into the row once its fate is known, so the record holds what was sent. Rows written
 with their words already (before notices were rendered at send) keep them.
 """
@@ -33,7 +33,8 @@ from bot.models import Member, Notification
 from bot.services.notify import delivery as notify
 from bot.services.notify.outbox import enqueue
 from bot.services.notify.timing import is_allowed
-from bot.texts.notices import NoticeText, render
+from bot.texts import render
+from bot.texts.notices import NoticeText
 
 log = logging.getLogger("zhibu.dispatcher")
 

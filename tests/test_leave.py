@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.infra.clock import FrozenClock
 from bot.models import LeaveRequest, Notification
 from bot.texts import meetings as T
-from bot.texts.notices import render
+from bot.texts import render
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat

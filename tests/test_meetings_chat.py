@@ -15,7 +15,7 @@ from bot.infra.clock import FrozenClock
 from bot.models import Meeting, Notification
 from bot.texts import general as G
 from bot.texts import meetings as T
-from bot.texts.notices import render
+from bot.texts import render
 from tests import factories as f
 from tests.conftest import Chat
 

@@ -18,7 +18,7 @@ from bot.infra.clock import FrozenClock
 from bot.models import Attendance, Member, MobileRegistration, Notification
 from bot.texts import meetings as TM
 from bot.texts import org as T
-from bot.texts.notices import render
+from bot.texts import render
 from tests import factories as f
 from tests import wxxml
 from tests.conftest import Chat

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import ConfigError, Settings, load, settings_of
 from bot.models import Notification
 from bot.services.notify.timing import is_public_holiday, next_allowed
-from bot.texts.notices import render
+from bot.texts import render
 from scheduler.sweeps import ALL_SWEEPS, sweep_meetings, sweep_rectification
 from tests import factories as f
 from tests.sched_util import SH, L

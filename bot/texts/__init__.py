@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.infra.clock import fmt_day, fmt_when
+from bot.texts.notices import NoticeText, NoticeWording
 
 
 class Refusal(Protocol):
@@ -69,3 +70,28 @@ def refusal(exc: Refusal, settings: Settings) -> str:
     if callable(wording):
         return wording(exc.params, settings)
     return wording.format(**{k: _shown(v, settings) for k, v in exc.params.items()})
+
+
+_NOTICES: dict[str, NoticeWording] | None = None
+
+
+def notice_wordings() -> dict[str, NoticeWording]:
+    """Every notice kind's wording: the NOTICES tables of the texts modules, merged once."""
+    global _NOTICES
+    if _NOTICES is None:
+        from bot.texts import general, meetings, notices, org
+
+        table: dict[str, NoticeWording] = {}
+        for module in (notices, general, meetings, org):
+            for kind, wording in getattr(module, "NOTICES", {}).items():
+                if kind in table:
+                    raise RuntimeError(f"notice kind {kind!r} worded twice")
+                table[kind] = wording
+        _NOTICES = table
+    return _NOTICES
+
+
+def render(kind: str, params: Mapping[str, Any], settings: Settings) -> NoticeText:
+    """The words of a notice of `kind` with these facts (the dispatcher calls it when it sends). KeyError
+    for a kind nobody words."""
+    return notice_wordings()[kind](params, settings)

@@ -1,9 +1,10 @@
 """What notices say (reminders, digests, event notices): the outbox's wording, rendered when sent.
 
 A service or a sweep writes a notice as its kind and JSON-safe facts (`params`: ids, names, counts, and
-moments as ISO strings); render(kind, params, settings) words it here when the dispatcher sends it. Each
+moments as ISO strings); bot.texts.render(kind, params, settings) words it when the dispatcher sends it. Each
 capability's texts module may add kinds in its own `NOTICES` table (kind -> function of (params, settings)
-returning NoticeText); this module holds the reminders', the digest's and the fallback's.
+returning NoticeText); this module holds the reminders', the digest's and the fallback's. bot.texts.render
+words any kind.
 """
 
 from __future__ import annotations
@@ -37,29 +38,6 @@ def moment(value: Any) -> datetime:
 
 def day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _tables() -> dict[str, NoticeWording]:
-    from bot.texts import general, meetings, org
-
-    table: dict[str, NoticeWording] = {}
-    for source in (NOTICES, *(getattr(m, "NOTICES", {}) for m in (general, meetings, org))):
-        for kind, wording in source.items():
-            if kind in table:
-                raise RuntimeError(f"notice kind {kind!r} worded twice")
-            table[kind] = wording
-    return table
-
-
-_TABLE: dict[str, NoticeWording] | None = None
-
-
-def render(kind: str, params: Mapping[str, Any], settings: Settings) -> NoticeText:
-    """The words of a notice of `kind` with these facts. KeyError for a kind nobody words."""
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _tables()
-    return _TABLE[kind](params, settings)
 
 
 MEETING_TYPE_NAMES = {
