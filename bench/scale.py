@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -14,17 +12,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine, event
 
+from bot.config import settings_of
+from bot.services.meetings import compliance as compliance_service
+from scheduler.sweeps import ALL_SWEEPS
+
 from .report import Figure, Report, verdict
 
 SWEEPS = "3. Scheduler sweeps"
 COMPLIANCE = "4. Compliance of a synthetic city"
-
-
-def available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 @contextmanager
@@ -53,23 +48,19 @@ def compliance(report: Report, backend: str, app: Flask, now: datetime, *, big: 
 
 def _compliance(report: Report, backend: str, app: Flask, now: datetime, *, big: tuple[int, int],
                 small: tuple[int, int]) -> None:
-    if not available("bot.services.meetings.compliance"):
-        report.add(Figure(COMPLIANCE, backend, "subtree_compliance", "—", verdict="skipped",
-                          note="bot.services.compliance has not landed (issue 4)"))
-        return
-    fn = importlib.import_module("bot.services.meetings.compliance").subtree_compliance
+    fn = compliance_service.subtree_compliance
     db = app.extensions["db"]
     results: dict[str, tuple[float, int, int]] = {}
     with app.app_context():
         for label, (root, _n) in (("small", small), ("big", big)):
             with db.Session() as session, count_statements(db.engine) as box:
                 t0 = time.perf_counter()
-                fn(session, root, now, app.config)
+                fn(session, root, now, settings_of(app.config))
                 seconds = time.perf_counter() - t0
                 statements = box[0]
             with db.Session() as session:  # memory on a second call: tracemalloc slows the first figure
                 tracemalloc.start()
-                fn(session, root, now, app.config)
+                fn(session, root, now, settings_of(app.config))
                 peak = tracemalloc.get_traced_memory()[1]
                 tracemalloc.stop()
             results[label] = (seconds, statements, peak)
@@ -86,17 +77,10 @@ ISSUE_SWEEPS = ("meetings", "rectification")
 
 
 def _sweep_functions() -> list[tuple[str, Callable[..., int]]]:
-    sweeps = importlib.import_module("scheduler.sweeps").ALL_SWEEPS
-    if isinstance(sweeps, dict):
-        return [(str(k), v) for k, v in sweeps.items()]
-    return [(getattr(fn, "__name__", repr(fn)), fn) for fn in sweeps]
+    return list(ALL_SWEEPS.items())
 
 
 def sweeps(report: Report, backend: str, app: Flask, now: datetime, *, upcoming: int, rectifications: int) -> None:
-    if not available("scheduler.sweeps"):
-        report.add(Figure(SWEEPS, backend, "ALL_SWEEPS", "—", verdict="skipped",
-                          note="scheduler.sweeps has not landed (issue 5)"))
-        return
     db = app.extensions["db"]
     scale = f"{upcoming:,} upcoming meetings, {rectifications:,} open rectification items"
     with app.app_context():
@@ -106,7 +90,7 @@ def sweeps(report: Report, backend: str, app: Flask, now: datetime, *, upcoming:
                 t0 = time.perf_counter()
                 try:
                     with db.transaction() as session:
-                        written = fn(session, now, app.config)
+                        written = fn(session, now, settings_of(app.config))
                 except Exception as exc:  # someone else's sweep failing must not end the whole run
                     report.add(Figure(SWEEPS, backend, f"{name}, {attempt}", "—", verdict="ERROR",
                                       note=f"{type(exc).__name__}: {exc}"[:200]))

@@ -165,6 +165,6 @@ def _record(db: Database, nid: int, lease_until: datetime, attempts: int, outcom
         if result == "redirected":
             assert row is not None and secretary is not None
             enqueue(s, kind="fallback", recipient_id=secretary.id, subject_type="notification", subject_id=nid,
-                    due_at=now, urgent=row.urgent,
+                    due_at=now, now=now, urgent=row.urgent,
                     params={"name": notice.member_name, "text": notice.text, "original_id": nid})
     return result

@@ -12,4 +12,4 @@ from bot.services.notify.outbox import enqueue_due
 
 
 def sweep_compliance(session: Session, now: datetime, settings: Settings) -> int:
-    return enqueue_due(session, reminders.compliance_reminders_due(session, now, settings))
+    return enqueue_due(session, reminders.compliance_reminders_due(session, now, settings), now)

@@ -12,4 +12,4 @@ from bot.services.notify.outbox import enqueue_due
 
 
 def sweep_digest(session: Session, now: datetime, settings: Settings) -> int:
-    return enqueue_due(session, weekly.digests_due(session, now, settings))
+    return enqueue_due(session, weekly.digests_due(session, now, settings), now)

@@ -13,4 +13,4 @@ from bot.services.notify.outbox import enqueue_due
 
 def sweep_inspection(session: Session, now: datetime, settings: Settings) -> int:
     years.open_year(session, years.filing_year(now, settings), now, settings)
-    return enqueue_due(session, reminders.reminders_due(session, now, settings))
+    return enqueue_due(session, reminders.reminders_due(session, now, settings), now)

@@ -12,5 +12,5 @@ from bot.services.notify.outbox import enqueue_due
 
 
 def sweep_meetings(session: Session, now: datetime, settings: Settings) -> int:
-    written = enqueue_due(session, reminders.meeting_reminders_due(session, now, settings))
-    return written + enqueue_due(session, reminders.minutes_reminders_due(session, now, settings))
+    written = enqueue_due(session, reminders.meeting_reminders_due(session, now, settings), now)
+    return written + enqueue_due(session, reminders.minutes_reminders_due(session, now, settings), now)

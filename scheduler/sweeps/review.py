@@ -12,4 +12,4 @@ from bot.services.review import reminders
 
 
 def sweep_review(session: Session, now: datetime, settings: Settings) -> int:
-    return enqueue_due(session, reminders.reminders_due(session, now, settings))
+    return enqueue_due(session, reminders.reminders_due(session, now, settings), now)

@@ -12,4 +12,4 @@ from bot.services.volunteer import reminders
 
 
 def sweep_volunteer(session: Session, now: datetime, settings: Settings) -> int:
-    return enqueue_due(session, reminders.reminders_due(session, now, settings))
+    return enqueue_due(session, reminders.reminders_due(session, now, settings), now)

@@ -88,7 +88,7 @@ def request_leave(session: Session, *, member: Member | None, reason: str, now: 
               "starts_at": meeting.starts_at.isoformat(), "reason": reason}
     enqueue_many(session, [dict(kind="leave_requested", recipient_id=approver, params=params, due_at=now,
                                 subject_type="leave_request", subject_id=req.id, slot="new")
-                           for approver in approvers(session, meeting.branch_id)])
+                           for approver in approvers(session, meeting.branch_id)], now)
     return _info(req, meeting, member)
 
 
@@ -120,7 +120,7 @@ def decide(session: Session, *, actor: Member | None, request_id: int, approve: 
     req.decided_at = now
     session.flush()
     info = describe(session, req)
-    enqueue(session, kind="leave_decided", recipient_id=req.member_id, due_at=now,
+    enqueue(session, kind="leave_decided", recipient_id=req.member_id, due_at=now, now=now,
             params={"leave_request_id": req.id, "meeting_id": meeting.id, "status": req.status,
                     "type": meeting.type, "starts_at": meeting.starts_at.isoformat()},
             subject_type="leave_request", subject_id=req.id, slot=req.status)

@@ -236,7 +236,7 @@ def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: d
     rows = [dict(kind=kind, recipient_id=m.id, params=params, due_at=now, subject_type="meeting",
                  subject_id=meeting.id, slot=f"rev{meeting.revision}")
             for m in expected_members(session, meeting)]
-    enqueue_many(session, rows)
+    enqueue_many(session, rows, now)
     return len(rows)
 
 

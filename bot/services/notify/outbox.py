@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.infra.db import insert_for
-from bot.models import Notification, utcnow
+from bot.models import Notification
 
 ENQUEUE_CHUNK = 5000  # rows handed to the driver at a time
 
@@ -75,24 +75,24 @@ def enqueue(
     subject_id: int | None = None,
     slot: str = "",
     urgent: bool = False,
+    now: datetime,
 ) -> bool:
     """Add a notice (its kind and facts; worded when sent) unless one with the same key exists; returns
-    whether it was added."""
-    row = _row(kind, recipient_id, subject_type, subject_id, slot, "", params, urgent, due_at, utcnow())
+    whether it was added. `now` is the moment of the action that writes it (the row's created_at)."""
+    row = _row(kind, recipient_id, subject_type, subject_id, slot, "", params, urgent, due_at, now)
     return _insert(session, [row]) == 1
 
 
-def enqueue_due(session: Session, due: Iterable[Due]) -> int:
-    """Write a service's due notices (a sweep's batch) in one statement; returns how many were new."""
-    now = utcnow()
+def enqueue_due(session: Session, due: Iterable[Due], now: datetime) -> int:
+    """Write a service's due notices (a sweep's batch, found at `now`) in one statement; returns how many
+    were new."""
     return _insert(session, [_row(d.kind, d.recipient_id, d.subject_type, d.subject_id, d.slot, "", d.params,
                                   d.urgent, d.due_at, now) for d in due])
 
 
-def enqueue_many(session: Session, notices: Iterable[Mapping[str, Any]]) -> int:
+def enqueue_many(session: Session, notices: Iterable[Mapping[str, Any]], now: datetime) -> int:
     """Add many notices in one statement, each a mapping of enqueue's arguments (kind, recipient_id,
-    due_at, params, subject_type, subject_id, slot, urgent). Returns how many were new."""
-    now = utcnow()
+    due_at, params, subject_type, subject_id, slot, urgent), written at `now`. Returns how many were new."""
     return _insert(session, [
         _row(n["kind"], n.get("recipient_id"), n.get("subject_type", ""), n.get("subject_id"), n.get("slot", ""),
              "", n.get("params"), bool(n.get("urgent", False)), n["due_at"], now)

@@ -86,12 +86,12 @@ def register(session: Session, *, actor: Actor | None, host: Branch, phone: str,
         .returning(MobileRegistration.id)).scalar()
     if added is not None:  # the member and their own branch's secretary are told (一方隶属: the home branch knows)
         facts = {"name": member.name, "host": host.name, "host_branch_id": host.id}
-        enqueue(session, kind="mobile_registered", recipient_id=member.id, due_at=now,
+        enqueue(session, kind="mobile_registered", recipient_id=member.id, due_at=now, now=now,
                 params={**facts, "audience": "member"},
                 subject_type="mobile_registration", subject_id=int(added), slot="member")
         home_secretary = notify.secretary_for(session, member.id)
         if home_secretary is not None:
-            enqueue(session, kind="mobile_registered", recipient_id=home_secretary.id, due_at=now,
+            enqueue(session, kind="mobile_registered", recipient_id=home_secretary.id, due_at=now, now=now,
                     params={**facts, "audience": "home_secretary"},
                     subject_type="mobile_registration", subject_id=int(added), slot="home_secretary")
     return Registration(member, home, mask_phone(member.phone), added is not None)
