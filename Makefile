@@ -1,11 +1,13 @@
-# 支部通: `make run` serves the demo on 127.0.0.1:5000; `make test` runs the whole suite.
+# 支部通: `make run` serves the demo on 127.0.0.1:$(PORT) (default 5000); `make test` runs the whole suite.
 VENV ?= .venv
+PORT ?= 5000
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 DEMO_ENV := APP_MODE=demo WECHAT_TOKEN=$${WECHAT_TOKEN:-demotoken} \
-	WECHAT_API_BASE=$${WECHAT_API_BASE:-http://127.0.0.1:5000/_fakewx/}
+	WECHAT_API_BASE=$${WECHAT_API_BASE:-http://127.0.0.1:$(PORT)/_fakewx/} \
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: run test lint bench migrate clean
 
@@ -20,10 +22,10 @@ migrate: $(STAMP)
 
 run: $(STAMP) migrate
 	$(DEMO_ENV) $(FLASK) --app bot seed-demo --if-empty
-	@echo "支部通 demo: http://127.0.0.1:5000/dev/chat (the scheduler runs beside it; Ctrl+C stops both)"
+	@echo "支部通 demo: http://127.0.0.1:$(PORT)/dev/chat (the scheduler runs beside it; Ctrl+C stops both)"
 	$(DEMO_ENV) $(FLASK) --app bot scheduler & SCHED=$$!; \
 	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
-	$(DEMO_ENV) $(FLASK) --app bot run --host 127.0.0.1 --port 5000 --with-threads
+	$(DEMO_ENV) $(FLASK) --app bot run --host 127.0.0.1 --port $(PORT) --with-threads
 
 test: $(STAMP)
 	$(PY) -m pytest

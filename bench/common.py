@@ -130,7 +130,7 @@ def gunicorn(app_spec: str, env: dict[str, str], name: str) -> Iterator[str]:
     port = free_port()
     log = OUT / f"gunicorn-{name}.log"
     full_env = {**os.environ, "APP_MODE": "production", "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-                "WECHAT_TOKEN": TOKEN, "WECHAT_MAX_CLOCK_SKEW": "0",
+                "WECHAT_TOKEN": TOKEN, "WECHAT_MAX_CLOCK_SKEW": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}/",
                 # Nothing on the webhook path may call the WeChat API inline: a dead address proves it.
                 "WECHAT_API_BASE": "http://127.0.0.1:9/", **env}
     if "REDIS_URL" not in env:
@@ -146,9 +146,12 @@ def gunicorn(app_spec: str, env: dict[str, str], name: str) -> Iterator[str]:
             stop(proc)
 
 
-def signed_query(timestamp: int | None = None, nonce: str = "20260101") -> str:
+def signed_query(timestamp: int | None = None, nonce: str | None = None) -> str:
+    """A signed query with a fresh nonce: the webhook accepts each (timestamp, nonce) for one message only."""
     import hashlib
+    import secrets
 
+    nonce = nonce if nonce is not None else secrets.token_hex(8)
     ts = str(timestamp if timestamp is not None else int(time.time()))
     sig = hashlib.sha1("".join(sorted((TOKEN, ts, nonce))).encode()).hexdigest()
     return f"timestamp={ts}&nonce={nonce}&signature={sig}"
@@ -204,8 +207,12 @@ def wrk(base: str, seconds: float, mode: str, prefix: str, first_id: int, n_memb
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     now = int(time.time())
+    # One signed query per request (a repeated (timestamp, nonce) is refused as a replay): more than wrk can
+    # send in the run, written for load.lua to read ("@path").
+    queries = OUT / f"queries-{mode}.txt"
+    queries.write_text("\n".join(signed_query(now, f"{i:x}") for i in range(int(seconds * 8000) + 20000)) + "\n")
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
-           "-s", str(ROOT / "bench" / "load.lua"), base + "/wechat", "--", mode, signed_query(now), prefix,
+           "-s", str(ROOT / "bench" / "load.lua"), base + "/wechat", "--", mode, f"@{queries}", prefix,
            str(first_id), str(n_members), ",".join(scenes or ["-"]), str(now)]
     before = cpu_seconds()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout

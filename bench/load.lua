@@ -1,5 +1,5 @@
 -- wrk script: signed WeChat posts with unique MsgIds / CreateTimes.
--- wrk ... -s bench/load.lua URL -- MODE QUERY OPENID_PREFIX FIRST_ID N_MEMBERS SCENES BASE
+-- wrk ... -s bench/load.lua URL -- MODE QUERY|@QUERY_FILE OPENID_PREFIX FIRST_ID N_MEMBERS SCENES BASE
 --   MODE text: "帮助" from members FIRST_ID.. in turn (unique MsgId per request)
 --   MODE scan: SCAN events, member i of scene j in turn (unique CreateTime per member)
 local threads = {}
@@ -16,6 +16,10 @@ function init(args)
   scenes = {}
   for s in string.gmatch(args[6] or "", "[^,]+") do table.insert(scenes, s) end
   base = tonumber(args[7])
+  if string.sub(query, 1, 1) == "@" then  -- a file of signed queries, one per request (nonces are single-use)
+    queries = {}
+    for line in io.lines(string.sub(query, 2)) do table.insert(queries, line) end
+  end
   counter = (tonumber(tid) or 0) * 1000000000  -- each wrk thread counts in its own range
   headers = { ["Content-Type"] = "text/xml" }
 end
@@ -36,7 +40,8 @@ function request()
       "]]></FromUserName><CreateTime>" .. base .. "</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
       "<Content><![CDATA[帮助]]></Content><MsgId>" .. string.format("%d%09d", base, k) .. "</MsgId></xml>"
   end
-  return wrk.format("POST", "/wechat?" .. query, headers, body)
+  local q = queries and queries[(k % #queries) + 1] or query
+  return wrk.format("POST", "/wechat?" .. q, headers, body)
 end
 
 function done(summary, latency, requests)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +17,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cfg = config_module.load(test_config)
     app.config.update(cfg)
     if not app.config["SECRET_KEY"]:  # development, demo and tests only (validate() enforces it in production)
-        app.config["SECRET_KEY"] = secrets.token_hex(16)
+        app.config["SECRET_KEY"] = config_module.demo_secret_key(cfg)  # one key for every process of the run
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
     from bot.infra import web, wechat
@@ -34,4 +34,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from bot.devtools import register_dev
 
         register_dev(app)
+    if _serves_requests(app):
+        from bot import nlp
+
+        nlp.warm_up()
     return app
+
+
+def _serves_requests(app: Flask) -> bool:
+    """Whether this process will answer WeChat: a WSGI server's worker (gunicorn runs `bot:create_app()` in
+    each worker after forking, so each warms itself before its first request). Not tests (APP_MODE=test:
+    tests that parse warm on first use), not `flask …` commands (the scheduler and the CLI never parse a
+    sentence; the demo's `flask run` loads the parser with its first scheduling message)."""
+    return app.config["APP_MODE"] != "test" and os.environ.get("FLASK_RUN_FROM_CLI") != "true"

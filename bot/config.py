@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypedDict, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REAL_WECHAT_API = "https://api.weixin.qq.com/"
@@ -219,10 +221,30 @@ def validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("WECHAT_MAX_CLOCK_SKEW must be 0 (off) or a positive number of seconds")
     if cfg["APP_MODE"] == "production" and not cfg["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is required in production (it signs check-in tokens and sessions)")
+    if cfg["APP_MODE"] == "production" and not cfg["PUBLIC_BASE_URL"]:
+        raise ConfigError("PUBLIC_BASE_URL is required in production (e.g. https://zhibu.example.org/): "
+                          "links sent to members are built from it, never from a request's Host header")
+    base = cfg["PUBLIC_BASE_URL"]
+    if base and not _absolute_url(str(base)):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an absolute http(s) URL like https://zhibu.example.org/, "
+                          f"got {base!r}")
     try:
         ZoneInfo(cfg["TZ"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"TZ is not a known time zone: {cfg['TZ']!r}") from exc
+
+
+def _absolute_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query and not parts.fragment
+
+
+def demo_secret_key(cfg: Mapping[str, Any]) -> str:
+    """The SECRET_KEY of a development or demo run that sets none: derived from its settings, so every
+    process of the run (the web workers, the scheduler, the CLI) signs with the same key. Not a secret:
+    production refuses to start without its own SECRET_KEY."""
+    seed = f"zhibu-demo-key:{cfg['APP_MODE']}:{cfg['WECHAT_TOKEN']}:{cfg['DATABASE_URL'] or ''}"
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 def check_aes_key(key: str) -> None:

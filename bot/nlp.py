@@ -52,9 +52,20 @@ def _time_parser() -> Any:
     return _parser
 
 
+_warm = False
+
+
 def warm_up() -> None:
-    """Import jionlp and run one parse now (its first parse builds tables), e.g. in a worker at start."""
+    """Import jionlp and run one parse now (its first parse builds tables): create_app calls it in every
+    web worker, so no member's first scheduling message pays for it against WeChat's 5-second deadline."""
+    global _warm
     parse_when("明天下午三点", datetime(2026, 1, 1, tzinfo=zone(DEFAULT_TZ)))
+    _warm = True
+
+
+def is_warm() -> bool:
+    """Whether warm_up() ran in this process."""
+    return _warm
 
 
 def _candidates(text: str) -> list[str]:

@@ -34,7 +34,8 @@ def gunicorn(tmp_path: Path, **env: str) -> Iterator[str]:
     db_url = f"sqlite:///{tmp_path}/g.sqlite3"
     upgrade(db_url)
     port = free_port()
-    full_env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "k", "WECHAT_MAX_CLOCK_SKEW": "0", **env}
+    full_env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "k", "WECHAT_MAX_CLOCK_SKEW": "0",
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}/", **env}
     full_env.pop("REDIS_URL", None)
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))

@@ -117,7 +117,8 @@ def test_help_costs_one_statement_and_two_store_round_trips(chat: Chat, branch_w
     reply = chat.say("o_hot_sec", "帮助")
     assert sessions == []  # 帮助 reads its sender outside any session: none is opened
     assert "李书记" in reply and "签到码" in reply  # the secretary's own menu
-    assert io.store == ["run(2)", "run(2)"]
+    # first trip: the (timestamp, nonce) claim and its owner (replay guard), the MsgId claim, the conversation
+    assert io.store == ["run(4)", "run(2)"]
     assert io.statements == ["SELECT"]
 
 
@@ -126,7 +127,7 @@ def test_scan_checkin_costs_two_statements_and_a_retry_none(chat: Chat, branch_w
     xml = wxxml.scan("o_hot_zhang", "hot_scene_1", create_time=next(_times))
     first = chat.send(xml)
     assert first is not None and str(first["Content"]).startswith("签到成功，张三")
-    assert io.store == ["run(1)", "run(2)"]
+    assert io.store == ["run(3)", "run(2)"]  # nonce claim + its owner + the event's claim; the reply
     assert io.statements == ["SELECT", "INSERT"]  # meeting and member together, then the record
     assert sessions == []  # both raw statements of the action's Unit: no ORM session, no BEGIN/COMMIT trips
     assert db.scalar(select(func.count()).select_from(Attendance)) == 1  # and the record is committed
@@ -136,4 +137,4 @@ def test_scan_checkin_costs_two_statements_and_a_retry_none(chat: Chat, branch_w
     again = chat.send(xml)  # WeChat's retry of the same event
     assert again == first
     assert io.statements == []
-    assert io.store == ["run(1)", "get"]  # the claim is taken: read the first copy's reply
+    assert io.store == ["run(3)", "get"]  # the claim is taken: read the first copy's reply

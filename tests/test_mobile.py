@@ -4,6 +4,7 @@ the member may then check in to the host's meetings (not 支委会 or 党小组�
 from __future__ import annotations
 
 import itertools
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,8 +34,12 @@ _times = itertools.count(1_793_000_000)
 def world(app: Flask, db: Session, clock: FrozenClock) -> dict[str, Any]:
     app.config["CLOCK"] = clock
     clock.set(START - timedelta(minutes=2))
-    host = f.branch(db, name="阳光社工服务中心党支部")
-    home = f.branch(db, name="物流行业协会党支部")
+    # One committee tree: the host under the district's committee, the home branch under an industry committee
+    # below it. 登记流动党员 finds members in the host's committee tree only.
+    district = f.committee(db, name="区社会组织综合党委")
+    industry = f.committee(db, name="区物流行业党委", parent_id=district.id)
+    host = f.branch(db, district.id, name="阳光社工服务中心党支部")
+    home = f.branch(db, industry.id, name="物流行业协会党支部")
     sec = f.secretary(db, host.id, name="李书记", openid="o_sec")
     f.member(db, host.id, name="王五", openid="o_wang", phone="13900000001")
     zhao = f.member(db, home.id, name="赵六", openid="o_zhao", phone="13812345678")
@@ -90,7 +95,7 @@ def test_the_list_and_ending_a_registration(chat: Chat, db: Session, world: dict
     assert registrations(db) == []
     assert scan(chat, "o_zhao", "mob_general") == TM.CHK_NOT_MEMBER.format(branch="阳光社工服务中心党支部")
     assert chat.say("o_sec", "取消流动党员 13812345678") == T.MOB_NOT_REGISTERED.format(
-        name="赵六", branch="阳光社工服务中心党支部")
+        phone="138****5678", branch="阳光社工服务中心党支部")
 
 
 @pytest.mark.parametrize(("who", "text", "expected"), [
@@ -124,3 +129,66 @@ def test_the_home_secretary_cannot_register_with_someone_elses_branch(chat: Chat
         name="赵六", branch="物流行业协会党支部")
     assert registrations(db) == []
     assert db.scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+# -- scope: no name for a number outside it, registration within the host's committee tree, the access log --
+@pytest.fixture
+def outsider(db: Session, world: dict[str, Any]) -> Member:
+    """A member of a branch under another (top-level) committee: outside the host's committee tree."""
+    elsewhere = f.branch(db, f.committee(db, name="外区综合党委").id, name="外区某协会党支部")
+    f.secretary(db, elsewhere.id, name="孙书记", openid="o_far_sec")
+    return f.member(db, elsewhere.id, name="周八", openid="o_zhou", phone="13812340001")
+
+
+def lookups(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "zhibu.personal_data" and "lookup" in r.getMessage()]
+
+
+def test_a_member_outside_the_committee_tree_is_not_registered_nor_named(
+        chat: Chat, db: Session, world: dict[str, Any], outsider: Member, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="zhibu.personal_data"):
+        registered = chat.say("o_sec", "登记流动党员 13812340001")
+        removed = chat.say("o_sec", "取消流动党员 13812340001")
+    assert registered == T.MOB_NOBODY.format(phone="138****0001")  # as for a number nobody has
+    assert removed == T.MOB_NOT_REGISTERED.format(phone="138****0001", branch="阳光社工服务中心党支部")
+    assert "周八" not in registered + removed
+    assert registrations(db) == []
+    assert db.scalar(select(func.count()).select_from(Notification)) == 0
+    sec = world["sec"].id
+    assert lookups(caplog) == [
+        f"personal data lookup: reader={sec} by=phone phone=138****0001 member={outsider.id} outcome=out_of_scope",
+        f"personal data lookup: reader={sec} by=phone phone=138****0001 member={outsider.id} "
+        "outcome=not_registered",
+    ]
+
+
+def test_ending_a_registration_names_only_a_member_registered_here(chat: Chat, db: Session,
+                                                                  world: dict[str, Any]) -> None:
+    """赵六 is in the tree but not registered with the host: 取消流动党员 does not turn the number into a name."""
+    reply = chat.say("o_sec", "取消流动党员 13812345678")
+    assert reply == T.MOB_NOT_REGISTERED.format(phone="138****5678", branch="阳光社工服务中心党支部")
+    assert "赵六" not in reply
+    assert chat.say("o_sec", "取消流动党员 13700000000") == T.MOB_NOT_REGISTERED.format(
+        phone="137****0000", branch="阳光社工服务中心党支部")
+
+
+def test_the_other_tree_cannot_register_our_member(chat: Chat, db: Session, world: dict[str, Any],
+                                                   outsider: Member) -> None:
+    assert chat.say("o_far_sec", "登记流动党员 13812345678") == T.MOB_NOBODY.format(phone="138****5678")
+    assert registrations(db) == []
+
+
+def test_every_lookup_by_phone_is_in_the_access_log(chat: Chat, world: dict[str, Any],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    sec, zhao = world["sec"].id, world["zhao"].id
+    with caplog.at_level(logging.INFO, logger="zhibu.personal_data"):
+        chat.say("o_sec", "登记流动党员 13812345678")
+        chat.say("o_sec", "登记流动党员 13700000000")
+        chat.say("o_sec", "取消流动党员 13812345678")
+        chat.say("o_sec", "登记流动党员 12345")  # not a number: nothing looked up
+    assert lookups(caplog) == [
+        f"personal data lookup: reader={sec} by=phone phone=138****5678 member={zhao} outcome=found",
+        f"personal data lookup: reader={sec} by=phone phone=137****0000 member=- outcome=nobody",
+        f"personal data lookup: reader={sec} by=phone phone=138****5678 member={zhao} outcome=found",
+    ]

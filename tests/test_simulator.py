@@ -43,7 +43,7 @@ def send(client: Any, openid: str, text: str) -> str:
 def test_not_served_outside_demo_and_development(app: Flask) -> None:
     for mode in ("test", "production"):
         other = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "WECHAT_TOKEN", "WECHAT_API_BASE")},
-                            "APP_MODE": mode, "SECRET_KEY": "x"})
+                            "APP_MODE": mode, "SECRET_KEY": "x", "PUBLIC_BASE_URL": "https://zhibu.example.org/"})
         client = other.test_client()
         assert client.get("/dev/chat").status_code == 404
         assert client.post("/dev/chat/send", json={"openid": "o", "text": "帮助"}).status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import secrets
 import time
 from typing import Any
 from xml.sax.saxutils import escape
@@ -124,8 +125,9 @@ def signature(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def signed_query(token: str, *, timestamp: int | None = None, nonce: str = "1320562132") -> dict[str, str]:
+def signed_query(token: str, *, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
     ts = str(timestamp if timestamp is not None else int(time.time()))
+    nonce = nonce if nonce is not None else secrets.token_hex(8)  # fresh for each request, as WeChat's
     return {"timestamp": ts, "nonce": nonce, "signature": signature(token, ts, nonce)}
 
 

@@ -69,6 +69,9 @@ class Context:
     _sender_loaded: bool = field(default=False, repr=False)
     # The conversation state read with the webhook's dedupe claim (one store round trip), if it was.
     prefetched_conversation: str | Unread | None = UNREAD
+    # The conversation state as stored (the string this message was routed by), and the one it claimed.
+    _conversation_raw: str | None = field(default=None, repr=False)
+    _claimed_raw: str | None = field(default=None, repr=False)
     # Store writes that go out with the reply after the transaction (one round trip), e.g. the 48-hour window.
     store_after: Batch = field(default_factory=Batch)
 
@@ -129,8 +132,42 @@ class Context:
             except StoreUnavailable:
                 log.warning("store unavailable: conversation state for %s not read", self.openid)
                 return None
+        self._conversation_raw = raw or None
         self.conversation = json.loads(raw) if raw else None
         return self.conversation
+
+    def claim_conversation(self) -> bool:
+        """Take the conversation state this message was routed by, once (a confirm): of N concurrent
+        copies exactly one gets True and the state is gone for the rest. When the store cannot take it
+        (down since the state was read), True: the database's constraints have the last word then."""
+        raw = self._conversation_raw
+        if raw is None:
+            return False
+        try:
+            won = self.store.take(self._conv_key(), raw)
+        except StoreUnavailable:
+            log.warning("store unavailable: conversation state for %s claimed without the store", self.openid)
+            return True
+        if won:
+            self._claimed_raw = raw
+            self.prefetched_conversation = UNREAD
+        return won
+
+    def release_claim(self) -> None:
+        """Put a claimed state back (the action was refused or failed and rolls back), unless a newer
+        conversation has begun meanwhile: the sender can correct and confirm again, or a retry can."""
+        raw, self._claimed_raw = self._claimed_raw, None
+        if raw is None:
+            return
+        try:
+            self.store.set(self._conv_key(), raw, ex=self.settings["CONVERSATION_TTL"], nx=True)
+        except StoreUnavailable:
+            log.warning("store unavailable: conversation state for %s not restored", self.openid)
+
+    def finish_claim(self) -> None:
+        """The claimed conversation's action is done: the state was taken already, nothing to delete."""
+        self._claimed_raw = None
+        self.conversation = None
 
     def start_conversation(self, step: str, **data: Any) -> None:
         """Make `step` receive this sender's next text, for CONVERSATION_TTL seconds."""

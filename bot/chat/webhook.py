@@ -3,18 +3,26 @@
 Every bad request gets a 4xx and a log line saying why; nothing a sender can put in a request makes a
 500. WeChat retries a message up to three times: the first copy claims the message key in the store
 (SET NX EX) and leaves its rendered reply there, so retries repeat no effect and get the same reply.
+A signed query (timestamp, nonce) is accepted for one message only (replay), with WECHAT_AES_KEY set
+only encrypted requests are (downgrade), and the query's shape is checked before anything reads it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
+import re
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
+from xml.parsers import expat
 
 from flask import Blueprint, Flask, Response, current_app, has_request_context, request
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -54,8 +62,38 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
+# The shape of every query parameter, checked before anything reads them (a 309-digit timestamp made
+# int() overflow in the window check): ASCII only, bounded.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_DIGITS = re.compile(r"[0-9]+")
+_NONCE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_SIGNATURE = re.compile(r"[0-9A-Fa-f]{40}")
+_OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+ENCRYPT_TYPES = ("aes", "raw")
+
+
+def check_query(args: MultiDict[str, str]) -> None:
+    """Refuse a query whose parameters are not shaped as WeChat sends them (403: not authenticated)."""
+    timestamp = args.get("timestamp")
+    if timestamp is None or not _TIMESTAMP.fullmatch(timestamp):
+        raise BadRequest(403, "missing or malformed timestamp")
+    nonce = args.get("nonce")
+    if nonce is None or not _NONCE.fullmatch(nonce):
+        raise BadRequest(403, "missing or malformed nonce")
+    for name in ("signature", "msg_signature"):
+        value = args.get(name)
+        if value is not None and not _SIGNATURE.fullmatch(value):
+            raise BadRequest(403, f"malformed {name}")
+    encrypt_type = args.get("encrypt_type")
+    if encrypt_type is not None and encrypt_type.lower() not in ENCRYPT_TYPES:
+        raise BadRequest(400, "unknown encrypt_type")
+    openid = args.get("openid")
+    if openid is not None and not _OPENID.fullmatch(openid):
+        raise BadRequest(400, "malformed openid")
+
+
 def _check_timestamp(timestamp: str, cfg: Settings, now: datetime) -> None:
-    if not timestamp.isdigit():
+    if not _TIMESTAMP.fullmatch(timestamp):
         raise BadRequest(403, "missing or malformed timestamp")
     skew = cfg["WECHAT_MAX_CLOCK_SKEW"]
     if skew and abs(now.timestamp() - int(timestamp)) > skew:
@@ -82,6 +120,7 @@ def _refuse(exc: BadRequest) -> Response:
 def verify_url() -> Response:
     """URL verification from the WeChat admin console: echo echostr when the signature is right."""
     try:
+        check_query(request.args)
         timestamp, nonce, token = _query(request.args, web.settings())
         _check_timestamp(timestamp, web.settings(), web.now())
         _check_signature((token, timestamp, nonce), request.args.get("signature"), "signature")
@@ -97,35 +136,86 @@ def receive() -> Response:
     cfg, args = settings_of(app.config), request.args
     now = clock.now(cfg)
     try:
+        check_query(args)
         body = request.get_data(cache=False)
         timestamp, nonce, token = _query(args, cfg)
         _check_timestamp(timestamp, cfg, now)
         safe_mode = args.get("encrypt_type", "raw").lower() == "aes"
+        if cfg["WECHAT_AES_KEY"] and not safe_mode:
+            # With a key configured every genuine callback is encrypted; a plaintext body is a downgrade.
+            raise BadRequest(403, "plaintext request refused: safe mode is configured (encrypt_type=aes)")
         if args.get("signature") or not safe_mode:
             _check_signature((token, timestamp, nonce), args.get("signature"), "signature")
-        _refuse_entities(body)
+        refuse_declarations(body)
         if safe_mode:
             xml = _decrypt(body, timestamp, nonce)
-            _refuse_entities(xml.encode())
+            refuse_declarations(xml.encode())
         else:
             xml = body.decode("utf-8")
         raw = _parse(xml)
+        check_envelope(raw)
         msg = _typed(raw)
+        reply_xml = respond(app, raw, msg, now, seen=(timestamp, nonce))
     except UnicodeDecodeError:
         return _refuse(BadRequest(400, "body is not UTF-8"))
     except BadRequest as exc:
         return _refuse(exc)
 
-    reply_xml = respond(app, raw, msg, now)
     if safe_mode and reply_xml != "success":
         reply_xml = _crypto().encrypt_message(reply_xml, nonce, str(int(time.time())))
     return Response(reply_xml, mimetype="application/xml" if reply_xml != "success" else "text/plain")
 
 
-def _refuse_entities(data: bytes) -> None:
-    lowered = data[:65536].lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise BadRequest(400, "DTD or entity declarations are not accepted")
+class _Declared(Exception):
+    pass
+
+
+def _declared(*_: Any) -> None:
+    raise _Declared
+
+
+def refuse_declarations(data: bytes) -> None:
+    """Refuse a document that declares a DTD or an entity (XXE, billion laughs) before anything expands it.
+
+    The words may appear in a member's text (inside CDATA, or escaped): only a declaration the XML parser
+    itself would see is refused. Most bodies never contain them; those that do are read once by expat
+    with handlers that stop at the first declaration, before any entity is defined or expanded."""
+    lowered = data.lower()
+    if b"<!doctype" not in lowered and b"<!entity" not in lowered:
+        return
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _declared
+    parser.EntityDeclHandler = _declared
+    try:
+        parser.Parse(data, True)
+    except _Declared:
+        raise BadRequest(400, "DTD or entity declarations are not accepted") from None
+    except expat.ExpatError:
+        return  # malformed: _parse refuses it with its own reason
+
+
+# The widths WeChat's envelope values have, and the columns they reach: an openid is stored in 64
+# characters; the message identity "reply:e:<openid>:<CreateTime>:<Event>" is a check-in's source_key, in
+# 100. Longer is not WeChat: a 400 here, before any handler writes it. (EventKey reaches no column: a scene
+# is only looked up, so any key is answered by its handler, as tests/test_properties.py requires.)
+ENVELOPE_LIMITS = {"FromUserName": 64, "ToUserName": 64, "Event": 64}
+NUMBER_LIMITS = {"CreateTime": 12, "MsgId": 20}  # Unix seconds; a 64-bit id
+
+
+def check_envelope(raw: dict[str, Any]) -> None:
+    """Refuse envelope values WeChat never sends: too long for their column, or not text."""
+    for field, limit in (*ENVELOPE_LIMITS.items(), *NUMBER_LIMITS.items()):
+        _check_length(raw, field, limit)
+
+
+def _check_length(raw: dict[str, Any], field: str, limit: int) -> None:
+    value = raw.get(field)
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise BadRequest(400, f"XML {field} is not text")
+    if len(value) > limit:
+        raise BadRequest(400, f"XML {field} longer than {limit} characters")
 
 
 def _crypto() -> WeChatCrypto:
@@ -194,7 +284,7 @@ def _parse(xml: str) -> dict[str, Any]:
             raise BadRequest(400, f"XML lacks {field}")
     for field in ("CreateTime", "MsgId"):
         value = raw.get(field)
-        if value is not None and not (isinstance(value, str) and value.isdigit()):
+        if value is not None and not (isinstance(value, str) and _DIGITS.fullmatch(value)):
             raise BadRequest(400, f"XML {field} is not a number")
     return raw
 
@@ -246,17 +336,59 @@ class Incoming:
     conversation: str | Unread | None = UNREAD  # the sender's conversation state, if read with the claim
 
 
-def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime) -> str:
+class SeenNonces:
+    """The (timestamp, nonce) pairs this process accepted while the store was down: a bounded memory with
+    expiry, so a replay is still refused on this worker (the store is the shared memory of all workers)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._seen: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, binding: str, ttl: int) -> str | None:
+        """Remember key -> binding unless a live one is remembered; return the one remembered before."""
+        now = time.monotonic()
+        with self._lock:
+            while self._seen:  # drop the expired (oldest first), and the oldest beyond the limit
+                oldest, (_, expires) = next(iter(self._seen.items()))
+                if expires > now and len(self._seen) < self.limit:
+                    break
+                del self._seen[oldest]
+            known = self._seen.get(key)
+            if known is not None and known[1] > now:
+                return known[0]
+            self._seen[key] = (binding, now + ttl)
+            return None
+
+
+def replay_ttl(cfg: Mapping[str, Any]) -> int:
+    """How long a (timestamp, nonce) is remembered: while the clock-skew window could still accept its
+    timestamp (twice the skew covers a timestamp from either side); with the window off, DEDUPE_TTL."""
+    skew = int(cfg["WECHAT_MAX_CLOCK_SKEW"])
+    return 2 * skew if skew else int(cfg["DEDUPE_TTL"])
+
+
+def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime,
+            seen: tuple[str, str] | None = None) -> str:
     """The rendered reply for this message, computing it once across WeChat's retries.
 
-    Two store round trips: the dedupe claim (with the sender's conversation state, for text) before
-    the transaction, and the reply (with writes handlers left for after, like the 48-hour window) after it.
+    Two store round trips: the dedupe claim (with the request's (timestamp, nonce), and the sender's
+    conversation state, for text) before the transaction, and the reply (with writes handlers left for
+    after, like the 48-hour window) after it.
+
+    A (timestamp, nonce) is accepted once, for one message: a request that repeats it for another message
+    (or another sender) is a replay of a seen signed URL and is refused (BadRequest 403). The same message
+    again under the same query is WeChat's retry: it gets the stored reply, as any retry does.
     """
     store: Store = app.extensions["store"]
     incoming = Incoming(app, raw, msg, "reply:" + message_key(raw), _kind(raw), now)
     key = incoming.key
     ttl = int(app.config["DEDUPE_TTL"])
+    binding = f"{raw['FromUserName']}|{key}"
+    nonce_key = f"nonce:{seen[0]}:{seen[1]}" if seen else ""
     before = Batch()
+    nonce_set = before.set(nonce_key, binding, ex=replay_ttl(app.config), nx=True) if seen else None
+    nonce_get = before.get(nonce_key) if seen else None  # after the set: what the first request bound
     claim = before.set(key, PENDING, ex=ttl, nx=True)
     conv = before.get(conversation_key(str(raw["FromUserName"]))) if incoming.kind.msg_type == "text" else None
     try:
@@ -264,8 +396,19 @@ def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime) -> str:
     except StoreUnavailable:
         log.warning("store unavailable: dedupe for %s falls back to database constraints", key)
         first, store_ok = True, False
+        if seen:
+            memory: SeenNonces = app.extensions.setdefault("seen_nonces", SeenNonces())
+            _refuse_replay(memory.claim(nonce_key, binding, replay_ttl(app.config)), binding)
     else:
         first, store_ok = bool(results[claim]), True
+        if nonce_get is not None and nonce_set is not None and not results[nonce_set]:
+            try:
+                _refuse_replay(results[nonce_get], binding)
+            except BadRequest:
+                if first:  # this claim was the replay's: free the message key for the real message
+                    with contextlib.suppress(StoreUnavailable):
+                        store.delete(key)
+                raise
         if conv is not None:
             incoming.conversation = results[conv]
     if not first:
@@ -281,6 +424,11 @@ def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime) -> str:
     except StoreUnavailable:
         log.warning("store unavailable: reply for %s not kept", key)
     return rendered
+
+
+def _refuse_replay(known: str | None, binding: str) -> None:
+    if known is not None and known != binding:
+        raise BadRequest(403, "replayed request: this timestamp and nonce were already used")
 
 
 def _await_first(store: Store, key: str) -> str:

@@ -44,6 +44,6 @@ def register(app: Flask) -> None:
     from bot.cli import db, devtools, meetings, org, scheduler
 
     for command in (db.db_cli, scheduler.scheduler_command, meetings.attendance_cmd, meetings.minutes_fetch_cmd,
-                    org.import_roster_cmd, org.export_roster_cmd, devtools.seed_demo_cmd,
+                    org.org_cli, org.import_roster_cmd, org.export_roster_cmd, devtools.seed_demo_cmd,
                     devtools.seed_synthetic_cmd):
         app.cli.add_command(command)

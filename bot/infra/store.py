@@ -172,6 +172,23 @@ class Store:
         finally:
             pool.release(conn)
 
+    def take(self, key: str, expected: str) -> bool:
+        """Delete `key` only if it still holds `expected`, atomically: of many callers holding the same
+        value, exactly one gets True (a claim). WATCH/MULTI, so it needs no Lua and works on any Redis."""
+        name = self.k(key)
+        with self._guard(), self.client.pipeline() as pipe:
+            try:
+                pipe.watch(name)
+                current = pipe.get(name)
+                if current is None or _text(current) != expected:
+                    return False
+                pipe.multi()
+                pipe.delete(name)
+                result = pipe.execute()
+            except redis.WatchError:  # changed (taken or replaced) between our read and our delete
+                return False
+        return bool(result and int(result[0]))
+
     def incr(self, key: str, *, ex: int | None = None) -> int:
         """Increment a counter; the first increment starts its expiry window."""
         with self._guard():
@@ -234,6 +251,14 @@ class MemoryStore(Store):
     def delete(self, *keys: str) -> int:
         with self._mutex:
             return sum(self._data.pop(self.k(k), None) is not None for k in keys)
+
+    def take(self, key: str, expected: str) -> bool:
+        with self._mutex:
+            item = self._live(self.k(key), time.monotonic())
+            if item is None or item[0] != expected:
+                return False
+            del self._data[self.k(key)]
+            return True
 
     def run(self, batch: Batch) -> list[Any]:
         out: list[Any] = []

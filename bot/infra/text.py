@@ -10,3 +10,17 @@ def shorten(value: Any, limit: int) -> str:
     """`value` on one line (runs of white space folded), at most `limit` characters, cut with "…"."""
     text = re.sub(r"\s+", " ", str(value or "")).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+
+
+def parse_id(value: str | None) -> int | None:
+    """A record number as a person types it (`5`, `#5`, `＃５` after NFKC folding): ASCII digits only, 1 to
+    MAX_ID; anything else (a phone number, 20 digits, a Unicode digit such as ፩) is None, which channels
+    answer with "没有找到" rather than reaching the database."""
+    text = (value or "").strip().removeprefix("#").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -37,6 +37,10 @@ class Meeting(Base):
         Index("ix_meeting_status_starts", "status", "starts_at"),
         # The compliance engine and 会议 read a branch's meetings by time.
         Index("ix_meeting_branch_starts", "branch_id", "starts_at"),
+        # One scheduled meeting of a type per branch and moment: the last line against a doubled 确认
+        # (the service's duplicate check answers first; this holds when two confirms race past it).
+        Index("uq_meeting_scheduled_slot", "branch_id", "type", "starts_at", unique=True,
+              postgresql_where=text("status = 'scheduled'"), sqlite_where=text("status = 'scheduled'")),
     )
 
 

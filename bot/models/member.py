@@ -70,7 +70,7 @@ class BindCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    issued_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))  # None: the operator (CLI)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_openid: Mapped[str | None] = mapped_column(String(64))

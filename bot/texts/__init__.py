@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def _refusals() -> dict[str, Wording]:
-    from bot.texts import general, meetings, org
+    from bot.texts import general, meetings, org, setup
 
     table: dict[str, Wording] = {}
-    for module in (general, meetings, org):
+    for module in (general, meetings, org, setup):
         for reason, wording in getattr(module, "REFUSALS", {}).items():
             if reason in table:
                 raise RuntimeError(f"refusal reason {reason!r} worded twice")

@@ -28,6 +28,8 @@ MTG_GROUP_AMBIGUOUS = "本支部有多个党小组，请注明是哪个小组：
 MTG_DUPLICATE = "{when} 已安排了{label}（编号 {id}），无需重复安排。"
 MTG_CANCELLED_ALREADY = "该会议已取消。"
 MTG_ENDED = "该会议已结束，不能再改期或取消。"
+MTG_CONFIRM_TAKEN = "已收到您的确认，正在处理或已经办好，无需重复发送。"
+MTG_CHANGED_MEANWHILE = "该会议刚刚已被改动，请回复“会议”查看最新安排后重新操作。"
 MTG_ASK_TIME = "好的，安排{label}。请告诉我会议时间，例如：下周三晚上7点半，或 12月5日 19:30。"
 MTG_ASK_TIME_AGAIN = "没有识别出时间，请写明日期和钟点，例如：12月5日 19:30。回复“取消”放弃。"
 MTG_ASK_PLACE = "会议地点在哪里？例如：三楼会议室。回复“无”表示暂不填写。"
@@ -89,6 +91,8 @@ LEAVE_NONE_PENDING = "当前没有待审批的请假申请。"
 LEAVE_WHICH = "有多条请假申请待审批，请回复“同意 编号”或“不同意 编号”：\n{lines}"
 LEAVE_LINE = "{id}. {name}：{when} {label}，事由：{reason}"
 LEAVE_DECIDED_ALREADY = "这条请假申请已处理（{status}）。"
+LEAVE_OWN = "不能审批自己的请假申请，请由支部书记或其他支委审批。"
+LEAVE_MEETING_CANCELLED = "这条请假申请对应的会议已取消，无需审批。"
 LEAVE_APPROVED = "已同意{name}的请假（{when} {label}）。"
 LEAVE_REJECTED = "已不同意{name}的请假（{when} {label}），已通知本人。"
 LEAVE_NOTICE_APPROVED = "您的请假已获同意：{when} 的{label}。"
@@ -112,6 +116,7 @@ MIN_IMAGE_SAVED = "已收到第 {n} 张照片，正在后台从微信下载保�
 MIN_DONE = "会议记录已保存：文字 {texts} 段，照片 {images} 张。该会议已标记为“已记录”。"
 MIN_TOO_LONG = "会议记录已超过 5 万字，请精简后再发送。"
 MIN_EMPTY_DONE = "本次没有收到内容，会议记录未变。"
+MIN_MEETING_CANCELLED = "该会议已取消，不能再添加会议记录。回复“取消”结束记录。"
 
 CMP_HEADER = "{branch} {label}进度（截至 {date}）："
 CMP_LINE_OK = "✓ {type}（{period}，应 {required} 次）：已完成 {held} 次"
@@ -346,6 +351,7 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
                                                            id=p["id"]),
     "meeting_cancelled": MTG_CANCELLED_ALREADY,
     "meeting_ended": MTG_ENDED,
+    "meeting_changed": MTG_CHANGED_MEANWHILE,
     "unbound": CHK_UNBOUND,
     "checkin_inactive": CHK_INACTIVE,
     "checkin_scene_unknown": CHK_SCENE_UNKNOWN,
@@ -371,9 +377,12 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
                                                        label=type_label(p["type"]), status=LEAVE_STATUS[p["status"]]),
     "leave_none_pending": LEAVE_NONE_PENDING,
     "leave_decided_already": lambda p, s: LEAVE_DECIDED_ALREADY.format(status=LEAVE_STATUS[p["status"]]),
+    "leave_own": LEAVE_OWN,
+    "leave_meeting_cancelled": LEAVE_MEETING_CANCELLED,
     "minutes_no_meeting": MIN_NO_MEETING,
     "minutes_too_long": MIN_TOO_LONG,
     "minutes_no_media": NON_TEXT,
+    "minutes_meeting_cancelled": MIN_MEETING_CANCELLED,
 }
 
 

@@ -36,6 +36,7 @@ ORG_BRANCH_OTHER_COMMITTEE = "该党组织不属于这个党委，不能覆盖�
 BRANCH_NOT_FOUND = "没有找到 ID 为 {id} 的党组织。"
 COMMITTEE_NOT_FOUND = "没有找到 ID 为 {id} 的党委。"
 MEMBER_ID_NOT_FOUND = "没有找到编号为 {id} 的党员。"
+MEMBER_PHONE_NOT_FOUND = "在您可以查看的党员中，没有找到手机号为 {phone} 的党员。"
 MEMBER_NAME_NOT_FOUND = "没有找到名叫“{name}”的党员，请核对姓名，或先导入支部花名册。"
 MEMBER_INACTIVE = "{name} 的党员信息已停用，不能邀请绑定。"
 NEED_BINDING = "请先绑定党员身份：向支部书记索取六位绑定码，然后回复：绑定 123456"
@@ -81,7 +82,10 @@ MINE_MOBILE = "流动党员，另在以下党组织登记：{hosts}"
 MOB_NO_BRANCH = "没有找到您负责的支部，无法登记流动党员。"
 MOB_USAGE = "请写明流动党员的手机号，例如：登记流动党员 13800138000"
 MOB_PHONE_FORMAT = "手机号格式不对，请写 11 位手机号，例如：登记流动党员 13800138000"
-MOB_NOBODY = "没有找到手机号为 {phone} 的党员。流动党员须先由其所在支部录入花名册，再在本支部登记。"
+MOB_NOBODY = (
+    "在本党委所辖党组织中没有找到手机号为 {phone} 的党员。流动党员须在本党委所辖党组织，"
+    "并先由其所在支部录入花名册，再在本支部登记。"
+)
 MOB_INACTIVE = "{name} 的党员信息已停用，不能登记为流动党员。"
 MOB_OWN_MEMBER = "{name} 是{branch}本支部的党员，无需登记为流动党员。"
 MOB_DONE = (
@@ -90,7 +94,7 @@ MOB_DONE = (
 )
 MOB_ALREADY = "{name}（{home}）已是{branch}登记的流动党员，无需重复登记。"
 MOB_REMOVED = "已取消 {name} 在{branch}的流动党员登记；其所在支部不受影响。"
-MOB_NOT_REGISTERED = "{name} 未在{branch}登记为流动党员。"
+MOB_NOT_REGISTERED = "{branch}没有登记手机号为 {phone} 的流动党员。"
 MOB_LIST = "{branch}登记的流动党员（{n} 人）：\n{lines}"
 MOB_LIST_LINE = "{name}（组织关系在{home}，{phone}）"
 MOB_LIST_EMPTY = "{branch}还没有登记流动党员。登记：登记流动党员 手机号"
@@ -248,6 +252,7 @@ REFUSALS: dict[str, str | Callable[[Mapping[str, Any], Settings], str]] = {
     "committee_not_found": COMMITTEE_NOT_FOUND,
     "member_id_not_found": MEMBER_ID_NOT_FOUND,
     "member_name_not_found": MEMBER_NAME_NOT_FOUND,
+    "member_phone_not_found": MEMBER_PHONE_NOT_FOUND,
     # chat: who is asking, what they asked
     "need_binding": NEED_BINDING,
     "invite_usage": INVITE_USAGE,

@@ -5,12 +5,14 @@ Handlers only translate between messages and services; the rules (and who may) l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from bot.chat.context import Context
 from bot.chat.router import Reply, Routes
 from bot.infra import clock, links, wechat
+from bot.infra.text import parse_id
 from bot.models import Branch, Meeting
 from bot.nlp import ALIAS_PATTERN, extract_place, meeting_type, parse_when, read_meeting_request
 from bot.services.errors import Invalid, NotFound, PermissionDenied, ServiceError
@@ -46,10 +48,38 @@ def _when(ctx: Context, moment: datetime, year: bool = True) -> str:
     return clock.fmt_when(moment, ctx.settings, year=year)
 
 
+def _claimed(ctx: Context, act: Callable[[], Reply]) -> Reply:
+    """A conversation's confirm, run once: the step is claimed in the store first, so of N concurrent
+    copies of 确认 one acts and the others are told it is in hand. A refusal or failure puts the step
+    back (the transaction rolls back; the sender may correct and confirm again). The database's
+    constraints are the last line when the store cannot claim."""
+    if not ctx.claim_conversation():
+        return T.MTG_CONFIRM_TAKEN
+    try:
+        reply = act()
+    except BaseException:
+        ctx.release_claim()
+        raise
+    ctx.finish_claim()
+    return reply
+
+
+def _typed_id(given: str | None, missing: str) -> int | None:
+    """The record number typed after a command (bot.infra.text.parse_id), None if none was typed; one that
+    no record can have (a phone number, 20 digits, ፩) is NotFound(`missing`), as a number nobody has."""
+    if not given:
+        return None
+    ident = parse_id(given)
+    if ident is None:
+        raise NotFound(missing)
+    return ident
+
+
 def _pick(ctx: Context, candidates: list[Meeting], given: str | None, cmd: str) -> Meeting | str:
     """The meeting a command means: the numbered one, or the only candidate; else the reply asking which."""
-    if given:
-        return meetings.get_meeting(ctx.session, int(given))
+    ident = _typed_id(given, "meeting_not_found")
+    if ident is not None:
+        return meetings.get_meeting(ctx.session, ident)
     if not candidates:
         return T.MTG_NONE_UPCOMING
     if len(candidates) == 1:
@@ -143,6 +173,10 @@ def confirm(ctx: Context) -> Reply:
         if meeting_type(ctx.text):  # a corrected sentence: read it back again
             return _schedule_from_text(ctx, ctx.text)
         return T.MTG_CONFIRM_PROMPT
+    return _claimed(ctx, lambda: _create(ctx, data))
+
+
+def _create(ctx: Context, data: dict[str, Any]) -> Reply:
     branch = ctx.session.get(Branch, data["branch_id"])
     if branch is None:
         raise NotFound("no_managed_branch")
@@ -150,7 +184,6 @@ def confirm(ctx: Context) -> Reply:
         ctx.session, actor=ctx.member, branch=branch, meeting_type=data["type"],
         starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
         place=data.get("place") or "", topic=data.get("topic") or "", group_id=data.get("group_id"))
-    ctx.end_conversation()
     return T.MTG_CREATED.format(when=_when(ctx, meeting.starts_at), label=T.type_label(meeting.type),
                                 id=meeting.id, n=meetings.notified_count(ctx.session, meeting))
 
@@ -161,7 +194,7 @@ def list_meetings(ctx: Context) -> Reply:
     return _list_meetings(ctx)
 
 
-@routes.text(r"改期\s*(?:#?(?P<id>\d{1,9})(?=\s|$)\s*)?(?P<rest>.*)", priority=60, name="meetings.reschedule",
+@routes.text(r"改期\s*(?:(?P<id>#\S+|[-+]?\d+)(?=\s|$)\s*)?(?P<rest>.*)", priority=60, name="meetings.reschedule",
              usage="改期 12月6日 19:30", summary="会议改期", roles=SECRETARY_ROLES)
 def reschedule(ctx: Context) -> Reply:
     assert ctx.match is not None
@@ -174,7 +207,7 @@ def reschedule(ctx: Context) -> Reply:
         return meeting
     meetings.check_reschedule(ctx.session, actor=ctx.member, meeting=meeting, starts_at=starts_at,
                               now=ctx.now, settings=ctx.settings)
-    ctx.start_conversation("meetings.confirm_reschedule", meeting_id=meeting.id,
+    ctx.start_conversation("meetings.confirm_reschedule", meeting_id=meeting.id, revision=meeting.revision,
                            starts_at=starts_at.isoformat(), place=extract_place(ctx.match["rest"] or ""))
     return T.MTG_RESCHEDULE_READBACK.format(label=T.type_label(meeting.type), id=meeting.id,
                                             old=_when(ctx, meeting.starts_at), new=_when(ctx, starts_at))
@@ -185,17 +218,21 @@ def confirm_reschedule(ctx: Context) -> Reply:
     if ctx.text not in CONFIRM_WORDS:
         return T.MTG_CONFIRM_PROMPT
     data = (ctx.conversation or {}).get("data") or {}
+    return _claimed(ctx, lambda: _reschedule(ctx, data))
+
+
+def _reschedule(ctx: Context, data: dict[str, Any]) -> Reply:
     meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    revision = data.get("revision")  # the version read back to the secretary (absent in older states)
     meetings.reschedule(ctx.session, actor=ctx.member, meeting=meeting,
                         starts_at=datetime.fromisoformat(data["starts_at"]), now=ctx.now, settings=ctx.settings,
-                        place=data.get("place"))
-    ctx.end_conversation()
+                        place=data.get("place"), expected_revision=int(revision) if revision else None)
     return T.MTG_RESCHEDULED.format(label=T.type_label(meeting.type), id=meeting.id,
                                     when=_when(ctx, meeting.starts_at),
                                     n=meetings.notified_count(ctx.session, meeting))
 
 
-@routes.text(r"取消会议\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.cancel",
+@routes.text(r"取消会议\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.cancel",
              usage="取消会议", summary="取消已安排的会议", roles=SECRETARY_ROLES)
 def cancel(ctx: Context) -> Reply:
     assert ctx.match is not None
@@ -214,15 +251,18 @@ def confirm_cancel(ctx: Context) -> Reply:
     if ctx.text not in CONFIRM_WORDS:
         return T.MTG_CONFIRM_PROMPT
     data = (ctx.conversation or {}).get("data") or {}
+    return _claimed(ctx, lambda: _cancel(ctx, data))
+
+
+def _cancel(ctx: Context, data: dict[str, Any]) -> Reply:
     meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
     meetings.cancel(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now, settings=ctx.settings)
-    ctx.end_conversation()
     return T.MTG_CANCEL_DONE.format(when=_when(ctx, meeting.starts_at), label=T.type_label(meeting.type),
                                     id=meeting.id, n=meetings.notified_count(ctx.session, meeting))
 
 
 # -- check-in -----------------------------------------------------------------------------------------
-@routes.text(r"签到码\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.qr", usage="签到码",
+@routes.text(r"签到码\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.qr", usage="签到码",
              summary="获取会议签到二维码", roles=SECRETARY_ROLES)
 def checkin_code(ctx: Context) -> Reply:
     assert ctx.match is not None
@@ -281,12 +321,13 @@ def sign_out(ctx: Context) -> Reply:
     return T.signed_out(done, ctx.settings)
 
 
-@routes.text(r"签到情况\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.attendance", usage="签到情况",
+@routes.text(r"签到情况\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.attendance", usage="签到情况",
              summary="查看会议签到情况", roles=("secretary", "committee_member", "admin", "instructor"))
 def attendance_view(ctx: Context) -> Reply:
     assert ctx.match is not None
-    if ctx.match["id"]:
-        meeting = meetings.get_meeting(ctx.session, int(ctx.match["id"]))
+    ident = _typed_id(ctx.match["id"], "meeting_not_found")
+    if ident is not None:
+        meeting = meetings.get_meeting(ctx.session, ident)
     else:
         branch = branch_or_refuse(ctx)
         found = meetings.recent(ctx.session, branch.id, ctx.now, 1) or meetings.upcoming(
@@ -307,13 +348,14 @@ def ask_leave(ctx: Context) -> Reply:
     return T.LEAVE_SUBMITTED.format(**T.leave_fields(info, ctx.settings))
 
 
-@routes.text(r"(?P<verb>同意|不同意|批准|不批准)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.decide_leave",
+@routes.text(r"(?P<verb>同意|不同意|批准|不批准)\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.decide_leave",
              usage="同意 / 不同意", summary="审批请假", roles=("secretary", "committee_member"))
 def decide_leave(ctx: Context) -> Reply:
     assert ctx.match is not None
     approve = ctx.match["verb"] in ("同意", "批准")
-    if ctx.match["id"]:
-        request_id = int(ctx.match["id"])
+    typed = _typed_id(ctx.match["id"], "leave_none_pending")
+    if typed is not None:
+        request_id = typed
     else:
         pending = leave.pending_for(ctx.session, ctx.member, ctx.now)
         if not pending:
@@ -327,13 +369,13 @@ def decide_leave(ctx: Context) -> Reply:
 
 
 # -- minutes ------------------------------------------------------------------------------------------
-@routes.text(r"(?:记录|会议记录)\s*#?(?P<id>\d{1,9})?", priority=60, name="meetings.minutes",
+@routes.text(r"(?:记录|会议记录)\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.minutes",
              usage="记录", summary="记录会议（文字和照片）", roles=("secretary", "committee_member"))
 def start_minutes(ctx: Context) -> Reply:
     assert ctx.match is not None
     branch = meetings.managed_branch(ctx.session, ctx.member)
     meeting = minutes.recordable(ctx.session, ctx.member, ctx.now, branch.id if branch else None,
-                                 int(ctx.match["id"]) if ctx.match["id"] else None)
+                                 _typed_id(ctx.match["id"], "meeting_not_found"))
     ctx.start_conversation("meetings.minutes", meeting_id=meeting.id, texts=0, images=0)
     return T.MIN_START.format(label=T.type_label(meeting.type), id=meeting.id,
                               when=_when(ctx, meeting.starts_at, year=False))

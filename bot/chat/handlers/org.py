@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.chat.context import Context
 from bot.chat.router import Reply, Routes
 from bot.infra.clock import fmt_stamp
+from bot.infra.text import parse_id
 from bot.models import Member
-from bot.services.errors import Invalid, PermissionDenied
+from bot.services.errors import Invalid, NotFound, PermissionDenied
 from bot.services.org import binding
 from bot.services.org import structure as org
 from bot.texts import org as T
@@ -25,6 +26,23 @@ def _sender(ctx: Context) -> Member:
 def _arg(ctx: Context) -> str:
     assert ctx.match is not None
     return (ctx.match.group(1) or "").strip()
+
+
+# What 支部/党委 take after the command: `#…`, or digits (of any script) with an optional sign. Anything
+# that is not a valid id (parse_id: ASCII, 1..2^31-1) is answered as an id not found; other text after
+# the command does not match (so `支部党员大会…` still reaches the meeting request).
+ID_ARG = r"\s*(#\S*|[-+]?\d+)?"
+
+
+def _wanted_id(ctx: Context, not_found: str) -> int | None:
+    """The id typed after the command (None: none typed), or NotFound(`not_found`) naming what was typed."""
+    wanted = _arg(ctx).removeprefix("#").strip()
+    if not wanted:
+        return None
+    ident = parse_id(wanted)
+    if ident is None:
+        raise NotFound(not_found, id=wanted)
+    return ident
 
 
 @routes.text(r"绑定\s*(.*)", priority=80, name="org.bind")
@@ -60,11 +78,10 @@ def mine(ctx: Context) -> Reply:
     return _own_record(org.own_record(ctx.session, actor=_sender(ctx)))
 
 
-@routes.text(r"(?:支部|本支部|支部概况)\s*#?(\d*)", priority=55, name="org.branch", usage="支部",
+@routes.text(r"(?:支部概况|本支部|支部)" + ID_ARG, priority=55, name="org.branch", usage="支部",
              summary="查看支部概况", roles=STAFF_ROLES)
 def branch(ctx: Context) -> Reply:
-    wanted = _arg(ctx)
-    shown = org.branch_overview(ctx.session, actor=_sender(ctx), branch_id=int(wanted) if wanted else None)
+    shown = org.branch_overview(ctx.session, actor=_sender(ctx), branch_id=_wanted_id(ctx, "branch_not_found"))
     lines = [T.BRANCH_LINE.format(id=b.id, name=b.name) for b in shown.others]
     if shown.card is None:
         return T.BRANCH_PICK.format(lines="\n".join(lines))
@@ -84,11 +101,11 @@ def member_card(ctx: Context) -> Reply:
     return "\n\n".join(_member_card(c) for c in cards[:5])
 
 
-@routes.text(r"(?:党委|覆盖率|组织概况)\s*#?(\d*)", priority=55, name="org.coverage", usage="党委",
+@routes.text(r"(?:党委|覆盖率|组织概况)" + ID_ARG, priority=55, name="org.coverage", usage="党委",
              summary="查看覆盖率等组织概况", roles=("admin",))
 def coverage(ctx: Context) -> Reply:
-    wanted = _arg(ctx)
-    figures = org.committee_figures(ctx.session, actor=_sender(ctx), committee_id=int(wanted) if wanted else None)
+    figures = org.committee_figures(ctx.session, actor=_sender(ctx),
+                                    committee_id=_wanted_id(ctx, "committee_not_found"))
     return "\n\n".join(_coverage_card(c) for c in figures)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.models import LeaveRequest, Meeting, Member, RoleGrant
@@ -100,11 +100,13 @@ def pending_for(session: Session, actor: Member | None, now: datetime) -> list[L
         LeaveRequest.status == "pending", Meeting.status == "scheduled", Meeting.ends_at > now)
         .order_by(LeaveRequest.id).limit(200)).all()
     return [describe(session, req) for req, meeting in rows
-            if authz.can(session, actor, Action.APPROVE_LEAVE, meeting)]
+            if req.member_id != actor.id and authz.can(session, actor, Action.APPROVE_LEAVE, meeting)]
 
 
 def decide(session: Session, *, actor: Member | None, request_id: int, approve: bool, now: datetime) -> LeaveInfo:
-    """同意 / 不同意: only the branch's secretary or committee members; the member is told."""
+    """同意 / 不同意: only the branch's secretary or committee members, never on their own request nor for
+    a cancelled meeting; the member is told. Decided by one conditional UPDATE of the pending request:
+    of two decisions at once the first wins and the other is told it was decided already."""
     req = session.get(LeaveRequest, request_id)
     if req is None:
         raise NotFound("leave_none_pending")
@@ -113,12 +115,20 @@ def decide(session: Session, *, actor: Member | None, request_id: int, approve: 
         raise NotFound("meeting_not_found")
     authz.require(session, actor, Action.APPROVE_LEAVE, meeting)
     assert actor is not None
+    if req.member_id == actor.id:
+        raise Invalid("leave_own")
+    if meeting.status != "scheduled":
+        raise Conflict("leave_meeting_cancelled")
     if req.status != "pending":
         raise Conflict("leave_decided_already", status=req.status)
-    req.status = "approved" if approve else "rejected"
-    req.decided_by_id = actor.id
-    req.decided_at = now
-    session.flush()
+    result = session.execute(
+        update(LeaveRequest).where(LeaveRequest.id == req.id, LeaveRequest.status == "pending")
+        .values(status="approved" if approve else "rejected", decided_by_id=actor.id, decided_at=now)
+        .execution_options(synchronize_session=False))
+    decided = int(getattr(result, "rowcount", 0) or 0) == 1
+    session.refresh(req)
+    if not decided:
+        raise Conflict("leave_decided_already", status=req.status)
     info = describe(session, req)
     enqueue(session, kind="leave_decided", recipient_id=req.member_id, due_at=now, now=now,
             params={"leave_request_id": req.id, "meeting_id": meeting.id, "status": req.status,

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.text import MAX_ID
 from bot.models import Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
-from bot.services.errors import Invalid
+from bot.services.errors import Conflict, Invalid
 from bot.services.meetings.scheduling import recent
 
 log = logging.getLogger("zhibu.minutes")
@@ -65,7 +66,7 @@ def recordable(session: Session, actor: Member | None, now: datetime, branch_id:
     """The meeting to record: the one named, else the branch's latest that has started."""
     meeting: Meeting | None
     if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id)
+        meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
     else:
         found = recent(session, branch_id, now, limit=1) if branch_id is not None else []
         meeting = found[0] if found else None
@@ -90,19 +91,41 @@ def count(session: Session, *, actor: Member | None, meeting: Meeting) -> Minute
     return MinutesCount(paragraphs(meeting), image_count(session, meeting.id))
 
 
+def _open_for_minutes(meeting: Meeting) -> None:
+    if meeting.status != "scheduled":
+        raise Conflict("minutes_meeting_cancelled")
+
+
+def _one_paragraph(text: str) -> str:
+    """The text as one paragraph: blank lines inside fold to line breaks (PARAGRAPH_SEP separates them)."""
+    return re.sub(r"\n\s*\n", "\n", (text or "").strip())
+
+
 def add_text(session: Session, *, actor: Member | None, meeting: Meeting, text: str, now: datetime) -> int:
-    """Append one paragraph; returns how many paragraphs the minutes now have."""
+    """Append one paragraph; returns its number (how many paragraphs the minutes now have).
+
+    One atomic UPDATE appends to the stored text (`text || sep || paragraph`, on the row as it is when
+    the write lock is held), so paragraphs sent at once are all kept, numbered without gaps."""
     authz.require(session, actor, Action.RECORD_MINUTES, meeting)
-    text = (text or "").strip()
+    _open_for_minutes(meeting)
+    text = _one_paragraph(text)
     if not text:
         return paragraphs(meeting)
-    current = meeting.minutes_text or ""
-    if len(current) + len(text) > MAX_MINUTES_CHARS:
-        raise Invalid("minutes_too_long")
-    meeting.minutes_text = current + PARAGRAPH_SEP + text if current else text
-    if meeting.recorded_at is None:
-        meeting.recorded_at = now
     session.flush()
+    current = func.coalesce(Meeting.minutes_text, "")
+    appended = case((current == "", literal(text)), else_=current + PARAGRAPH_SEP + literal(text))
+    result = session.execute(
+        update(Meeting).where(Meeting.id == meeting.id, Meeting.status == "scheduled",
+                              func.length(current) + len(text) <= MAX_MINUTES_CHARS)
+        .values(minutes_text=appended).execution_options(synchronize_session=False))
+    appended_here = int(getattr(result, "rowcount", 0) or 0) == 1
+    if appended_here:
+        session.execute(update(Meeting).where(Meeting.id == meeting.id, Meeting.recorded_at.is_(None))
+                        .values(recorded_at=now).execution_options(synchronize_session=False))
+    session.refresh(meeting)
+    if not appended_here:
+        _open_for_minutes(meeting)  # cancelled meanwhile
+        raise Invalid("minutes_too_long")
     return paragraphs(meeting)
 
 
@@ -111,6 +134,7 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
     """Keep a photo's media id (once per meeting); the caller fetches the file once this commits
     (`new_media_id`, with fetch_one)."""
     authz.require(session, actor, Action.RECORD_MINUTES, meeting)
+    _open_for_minutes(meeting)
     media_id = (media_id or "").strip()[:128]
     if not media_id:
         raise Invalid("minutes_no_media")

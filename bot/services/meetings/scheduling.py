@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.infra.text import MAX_ID
 from bot.models import Branch, Meeting, Member, Notification, PartyGroup, RoleGrant
 from bot.services import authz
 from bot.services.authz import Action
@@ -22,7 +24,7 @@ MAX_AHEAD = timedelta(days=366)
 
 # -- lookups -------------------------------------------------------------------------------------
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
     if meeting is None or meeting.status == "deleted":
         raise NotFound("meeting_not_found")
     return meeting
@@ -151,11 +153,30 @@ def validate_new(session: Session, *, actor: Member | None, branch: Branch, meet
     authz.require(session, actor, Action.MANAGE_MEETING, branch)
     check_type(session, branch, meeting_type, settings)
     check_time(starts_at, now)
-    same = session.scalar(select(Meeting.id).where(
-        Meeting.branch_id == branch.id, Meeting.type == meeting_type, Meeting.starts_at == starts_at,
-        Meeting.status == "scheduled"))
+    _refuse_duplicate(session, branch.id, meeting_type, starts_at)
+
+
+def _refuse_duplicate(session: Session, branch_id: int, meeting_type: str, starts_at: datetime,
+                      other_than: int | None = None) -> None:
+    """MTG_DUPLICATE when the branch already holds a scheduled meeting of this type at this moment."""
+    query = select(Meeting.id).where(Meeting.branch_id == branch_id, Meeting.type == meeting_type,
+                                     Meeting.starts_at == starts_at, Meeting.status == "scheduled")
+    if other_than is not None:
+        query = query.where(Meeting.id != other_than)
+    same = session.scalar(query.order_by(Meeting.id).limit(1))
     if same is not None:
         raise Conflict("meeting_duplicate", when=starts_at, type=meeting_type, id=same)
+
+
+def _lost_to_a_duplicate(session: Session, exc: IntegrityError, branch_id: int, meeting_type: str,
+                         starts_at: datetime, other_than: int | None = None) -> Conflict:
+    """A concurrent action took the slot between our check and our write (uq_meeting_scheduled_slot):
+    the same refusal as the check's; the caller's transaction rolls back, nothing half-written."""
+    try:
+        _refuse_duplicate(session, branch_id, meeting_type, starts_at, other_than)
+    except Conflict as conflict:
+        return conflict
+    raise exc  # another constraint: not ours to word
 
 
 # -- changes -------------------------------------------------------------------------------------
@@ -174,8 +195,11 @@ def create_meeting(session: Session, *, actor: Member | None, branch: Branch, me
                       place=(place or "")[:200], starts_at=starts_at, ends_at=ends_at, status="scheduled",
                       revision=1, checkin_scene="checkin_" + secrets.token_hex(8),
                       created_by_id=actor.id if actor else None)
-    session.add(meeting)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(meeting)
+    except IntegrityError as exc:
+        raise _lost_to_a_duplicate(session, exc, branch.id, meeting_type, starts_at) from None
     _notify(session, meeting, "meeting_published", now)
     return meeting
 
@@ -192,20 +216,32 @@ def check_reschedule(session: Session, *, actor: Member | None, meeting: Meeting
     authz.require(session, actor, Action.MANAGE_MEETING, meeting)
     _open_for_change(meeting, now)
     check_time(starts_at, now)
+    _refuse_duplicate(session, meeting.branch_id, meeting.type, starts_at, other_than=meeting.id)
 
 
 def reschedule(session: Session, *, actor: Member | None, meeting: Meeting, starts_at: datetime,
-               now: datetime, settings: Settings, place: str | None = None) -> Meeting:
-    """改期: keep the duration, bump the revision, tell the members."""
+               now: datetime, settings: Settings, place: str | None = None,
+               expected_revision: int | None = None) -> Meeting:
+    """改期: keep the duration, bump the revision, tell the members.
+
+    The change is one conditional UPDATE on the revision the secretary saw (`expected_revision`, else
+    the one read here): of two concurrent 改期 only the first changes the meeting; the other is told it
+    changed meanwhile."""
     check_reschedule(session, actor=actor, meeting=meeting, starts_at=starts_at, now=now, settings=settings)
     old = meeting.starts_at
-    duration = meeting.ends_at - meeting.starts_at
-    meeting.starts_at = starts_at
-    meeting.ends_at = starts_at + duration
+    seen = meeting.revision if expected_revision is None else expected_revision
+    values: dict[str, Any] = {"starts_at": starts_at, "ends_at": starts_at + (meeting.ends_at - meeting.starts_at),
+                              "revision": Meeting.revision + 1}
     if place:
-        meeting.place = place[:200]
-    meeting.revision += 1
-    session.flush()
+        values["place"] = place[:200]
+    try:
+        with session.begin_nested():
+            changed = _update_if(session, meeting, values, Meeting.revision == seen)
+    except IntegrityError as exc:
+        raise _lost_to_a_duplicate(session, exc, meeting.branch_id, meeting.type, starts_at,
+                                   other_than=meeting.id) from None
+    if not changed:
+        raise Conflict("meeting_cancelled") if meeting.status != "scheduled" else Conflict("meeting_changed")
     _notify(session, meeting, "meeting_changed", now, old=old)
     return meeting
 
@@ -219,11 +255,21 @@ def cancel(session: Session, *, actor: Member | None, meeting: Meeting, now: dat
            settings: Settings) -> Meeting:
     """取消会议: the meeting stays on record as cancelled; members are told."""
     check_cancel(session, actor=actor, meeting=meeting, now=now)
-    meeting.status = "cancelled"
-    meeting.revision += 1
-    session.flush()
+    if not _update_if(session, meeting, {"status": "cancelled", "revision": Meeting.revision + 1}):
+        raise Conflict("meeting_cancelled")  # a concurrent 取消会议 (or a deletion) came first
     _notify(session, meeting, "meeting_cancelled", now)
     return meeting
+
+
+def _update_if(session: Session, meeting: Meeting, values: dict[str, Any], *when: Any) -> bool:
+    """UPDATE the meeting only while it is scheduled (and `when` holds); the row count says whether
+    this action changed it. The object is read again either way."""
+    session.flush()
+    result = session.execute(update(Meeting).where(Meeting.id == meeting.id, Meeting.status == "scheduled", *when)
+                             .values(**values).execution_options(synchronize_session=False))
+    changed = int(getattr(result, "rowcount", 0) or 0) == 1
+    session.refresh(meeting)
+    return changed
 
 
 def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: datetime | None = None) -> int:

@@ -258,6 +258,9 @@ def _items(raw: Any) -> list[dict[str, Any]]:
     return [i for i in (raw or []) if isinstance(i, dict)]
 
 
+TEMPLATE_ID_LIMIT = 128  # the consent row's column
+
+
 def subscribe_event(session: Session, openid: str, event: str, body: Any, now: datetime) -> int:
     """subscribe_msg_popup_event (each accept allows one send), subscribe_msg_change_event (the
     member changed the setting), subscribe_msg_sent_event (a send was refused). Returns items seen."""
@@ -265,6 +268,10 @@ def subscribe_event(session: Session, openid: str, event: str, body: Any, now: d
     for item in items:
         template_id = str(item.get("TemplateId") or "")
         if not template_id:
+            continue
+        if len(template_id) > TEMPLATE_ID_LIMIT:  # not a template id WeChat issues: nothing is recorded
+            log.warning("%s from %s: TemplateId longer than %d characters ignored", event, openid,
+                        TEMPLATE_ID_LIMIT)
             continue
         if event == "subscribe_msg_sent_event":
             if str(item.get("ErrorCode") or "0") != "0":

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot.infra.store import Store, StoreUnavailable
 from bot.models import BindCode, Branch, Member
-from bot.services.authz import Action, require
-from bot.services.errors import Conflict, Invalid, TryLater
-from bot.services.org.structure import mask_phone, members_for
+from bot.services.authz import Action, Actor, require
+from bot.services.errors import Conflict, Invalid, NotFound, TryLater
+from bot.services.org.structure import log_phone_lookup, mask_phone, member_by_phone, members_for, normalize_phone
 
 log = logging.getLogger("zhibu.binding")
 
@@ -65,7 +65,8 @@ class Invitation:
 
 def invite(session: Session, *, actor: Member, query: str, now: datetime,
            policy: BindPolicy = BindPolicy()) -> Invitation:
-    """邀请: a fresh code for the member `actor` means by a name or `#id`, among those they may invite.
+    """邀请: a fresh code for the member `actor` means by a name, `#id` or mobile number (structure.members_for),
+    among those they may invite.
     Several fit: Conflict("invite_ambiguous") listing them (masked), so the inviter answers with an id."""
     mine = members_for(session, actor, query, Action.INVITE_MEMBER, active_only=True)
     if len(mine) > 1:
@@ -79,14 +80,27 @@ def invite(session: Session, *, actor: Member, query: str, now: datetime,
     return Invitation(member, _issue(session, actor, member, now, policy), was_bound)
 
 
-def issue_code(session: Session, *, actor: Member, member: Member, now: datetime,
+def issue_code(session: Session, *, actor: Actor, member: Member, now: datetime,
                policy: BindPolicy = BindPolicy()) -> BindCode:
     """A fresh 6-digit code for `member`; earlier live codes for them stop working."""
     require(session, actor, Action.INVITE_MEMBER, member)
     return _issue(session, actor, member, now, policy)
 
 
-def _issue(session: Session, actor: Member, member: Member, now: datetime, policy: BindPolicy) -> BindCode:
+def invite_by_phone(session: Session, *, actor: Actor, phone: str, now: datetime,
+                    policy: BindPolicy = BindPolicy()) -> Invitation:
+    """A fresh code for the member with this mobile number (the operator's `org invite --phone`: a new
+    committee's admin is invited before anyone in chat could invite them). The lookup is logged."""
+    number = normalize_phone(phone)
+    member = member_by_phone(session, number)
+    log_phone_lookup(actor, number, member, "found" if member is not None else "nobody")
+    if member is None:
+        raise NotFound("member_phone_not_found", phone=mask_phone(number))
+    was_bound = bool(member.openid)
+    return Invitation(member, issue_code(session, actor=actor, member=member, now=now, policy=policy), was_bound)
+
+
+def _issue(session: Session, actor: Actor, member: Member, now: datetime, policy: BindPolicy) -> BindCode:
     if not member.active:
         raise Invalid("invite_member_inactive", name=member.name)
     for old in session.scalars(select(BindCode).where(BindCode.member_id == member.id, BindCode.used_at.is_(None),
@@ -108,7 +122,9 @@ def _issue(session: Session, actor: Member, member: Member, now: datetime, polic
                 session.add(code)
         except IntegrityError:  # another issuer took the same value at the same moment
             continue
-        log.info("bind code issued: member=%s by=%s expires=%s", member.id, actor.id, code.expires_at.isoformat())
+        log.info("bind code issued: member=%s by=%s expires=%s", member.id,
+                 actor.id if actor.id is not None else f"operator {getattr(actor, 'who', '')}",
+                 code.expires_at.isoformat())
         return code
     raise TryLater("bind_codes_busy")
 

@@ -5,11 +5,15 @@ branch); with the host branch they may check in to its meetings other than 支�
 (checkin.OWN_MEMBERS_ONLY), are reminded of those meetings, and the host's secretary may read their
 record. The host's secretary finds the member by mobile number, the one identity that crosses branches
 (the roster's rule), and sees the name, the home branch and a masked number back, nothing more.
+
+Whom a host may find: members of branches in the host's own committee tree (the committees under the
+host's topmost committee, which is one deployment's organization). A number outside it, like a number
+nobody has, is answered "not found" without a name, and ending a registration names only a member
+registered with the host. Every lookup by phone is written to the personal-data access log.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,25 +23,11 @@ from sqlalchemy.orm import Session
 from bot.infra.db import insert_for
 from bot.models import Branch, Member, MobileRegistration
 from bot.services import authz
-from bot.services.authz import Action, Actor
+from bot.services.authz import Action, Actor, committee_chain
 from bot.services.errors import Conflict, Invalid, NotFound
 from bot.services.notify import delivery as notify
 from bot.services.notify.outbox import enqueue
-from bot.services.org.structure import mask_phone
-
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-
-
-def normalize_phone(text: str) -> str:
-    """A mainland mobile number from what a secretary typed (spaces, dashes, +86 allowed), or Invalid."""
-    digits = re.sub(r"[\s\-()（）]", "", text or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not _MOBILE.fullmatch(digits):
-        raise Invalid("mobile_phone_format")
-    return digits
+from bot.services.org.structure import log_phone_lookup, mask_phone, member_by_phone, normalize_phone
 
 
 @dataclass(frozen=True)
@@ -62,17 +52,36 @@ def _home_name(session: Session, member: Member) -> str | None:
     return home.name if home else None
 
 
-def _by_phone(session: Session, phone: str) -> Member:
-    member = session.scalar(select(Member).where(Member.phone == normalize_phone(phone)))
-    if member is None:
-        raise NotFound("mobile_nobody", phone=mask_phone(normalize_phone(phone)))
+def _tree_root(session: Session, committee_id: int) -> int:
+    """The topmost committee above (or being) `committee_id`."""
+    return committee_chain(session, committee_id)[-1]
+
+
+def _in_host_tree(session: Session, member: Member, host: Branch) -> bool:
+    """Is the member's own branch in the host's committee tree? (A member in no branch is in none.)"""
+    if member.branch_id is None:
+        return False
+    home_committee = session.scalar(select(Branch.committee_id).where(Branch.id == member.branch_id))
+    return home_committee is not None and \
+        _tree_root(session, home_committee) == _tree_root(session, host.committee_id)
+
+
+def _findable(session: Session, actor: Actor | None, host: Branch, phone: str) -> Member:
+    """The member with this number whom `host` may register (in its committee tree), the lookup logged;
+    anyone else, like nobody, is NotFound("mobile_nobody") with the masked number and no name."""
+    number = normalize_phone(phone)
+    member = member_by_phone(session, number)
+    if member is None or not _in_host_tree(session, member, host):
+        log_phone_lookup(actor, number, member, "nobody" if member is None else "out_of_scope")
+        raise NotFound("mobile_nobody", phone=mask_phone(number))
+    log_phone_lookup(actor, number, member, "found")
     return member
 
 
 def register(session: Session, *, actor: Actor | None, host: Branch, phone: str, now: datetime) -> Registration:
     """Register the member with this mobile number with `host`; repeating it changes nothing."""
     authz.require(session, actor, Action.REGISTER_MOBILE, host)
-    member = _by_phone(session, phone)
+    member = _findable(session, actor, host, phone)
     if not member.active:
         raise Invalid("mobile_inactive", name=member.name)
     if member.branch_id == host.id:
@@ -98,13 +107,17 @@ def register(session: Session, *, actor: Actor | None, host: Branch, phone: str,
 
 
 def unregister(session: Session, *, actor: Actor | None, host: Branch, phone: str) -> Member:
-    """End the member's registration with `host` (their own branch is untouched)."""
+    """End the member's registration with `host` (their own branch is untouched). Only a member registered
+    with `host` is found (and named); any other number is "not registered here", without a name."""
     authz.require(session, actor, Action.REGISTER_MOBILE, host)
-    member = _by_phone(session, phone)
-    registration = session.scalar(select(MobileRegistration).where(
+    number = normalize_phone(phone)
+    member = member_by_phone(session, number)
+    registration = None if member is None else session.scalar(select(MobileRegistration).where(
         MobileRegistration.member_id == member.id, MobileRegistration.host_branch_id == host.id))
-    if registration is None:
-        raise NotFound("mobile_not_registered", name=member.name, branch=host.name)
+    if member is None or registration is None:
+        log_phone_lookup(actor, number, member, "nobody" if member is None else "not_registered")
+        raise NotFound("mobile_not_registered", phone=mask_phone(number), branch=host.name)
+    log_phone_lookup(actor, number, member, "found")
     session.delete(registration)
     session.flush()
     return member

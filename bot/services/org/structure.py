@@ -5,6 +5,7 @@ cover, the 统一社会信用代码 check, and what a member reads of it: their 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.text import MAX_ID, parse_id
 from bot.models import Branch, Committee, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
 from bot.services.authz import Action, Actor, can, deny, require
 from bot.services.errors import Conflict, Invalid, NotFound
@@ -94,15 +96,21 @@ def create_social_org(
 
 
 # -- lookups -------------------------------------------------------------------------------------
+def _in_range(ident: int) -> bool:
+    """An id the id columns can hold (32-bit on PostgreSQL): anything else is found nowhere, without asking
+    the database (which would fail on it, not answer "none")."""
+    return 1 <= ident <= MAX_ID
+
+
 def get_branch(session: Session, branch_id: int) -> Branch:
-    branch = session.get(Branch, branch_id)
+    branch = session.get(Branch, branch_id) if _in_range(branch_id) else None
     if branch is None:
         raise NotFound("branch_not_found", id=branch_id)
     return branch
 
 
 def get_committee(session: Session, committee_id: int) -> Committee:
-    committee = session.get(Committee, committee_id)
+    committee = session.get(Committee, committee_id) if _in_range(committee_id) else None
     if committee is None:
         raise NotFound("committee_not_found", id=committee_id)
     return committee
@@ -175,17 +183,69 @@ SCOPES: dict[str, type[Branch] | type[Committee] | type[SocialOrg]] = {
     "branch": Branch, "committee": Committee, "organization": SocialOrg}
 
 
+# -- phone numbers: the identity that crosses branches -----------------------------------------------
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# What a typed id may look like: `#…`, or digits with an optional sign (the digits of any script, so that
+# `٣` or `-1` is answered as an id not found, not looked up as a name).
+_ID_LIKE = re.compile(r"#.+|[-+]?\d+", re.DOTALL)
+
+
+def mobile_number(text: str | None) -> str | None:
+    """A mainland mobile number from what a person typed (spaces, dashes, brackets, +86 allowed), or None."""
+    digits = re.sub(r"[\s\-()（）]", "", text or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if _MOBILE.fullmatch(digits) else None
+
+
+def normalize_phone(text: str) -> str:
+    """A mainland mobile number from what a secretary typed, or Invalid("mobile_phone_format")."""
+    phone = mobile_number(text)
+    if phone is None:
+        raise Invalid("mobile_phone_format")
+    return phone
+
+
+def log_phone_lookup(actor: Actor | None, phone: str, member: Member | None, outcome: str) -> None:
+    """Every lookup of a member by phone number, in the personal-data access log: who asked, the number
+    (masked), whom it found (if anyone) and what the asker was told (found, out_of_scope, nobody, …)."""
+    reader = getattr(actor, "who", None) or getattr(actor, "id", None)
+    personal_log.info("personal data lookup: reader=%s by=phone phone=%s member=%s outcome=%s",
+                      reader, mask_phone(phone), member.id if member is not None else "-", outcome)
+
+
+def member_by_phone(session: Session, phone: str) -> Member | None:
+    """The member with this (normalized) mobile number; the caller logs the lookup (log_phone_lookup)."""
+    return session.scalar(select(Member).where(Member.phone == phone))
+
+
 # -- who may be looked at ------------------------------------------------------------------------
 def members_for(session: Session, actor: Member, query: str, action: Action, *,
                 active_only: bool = False) -> list[Member]:
-    """Members named `query` (or with id `#n`) on whom `actor` may take `action`. Nothing found: NotFound
-    naming what was asked for; found but none allowed: PermissionDenied (logged)."""
+    """Members `actor` may take `action` on, meant by `query`: a mobile number (logged; one outside the
+    actor's scope is answered as nobody, so no name leaks), an id (`#n` or `n`; one that no id column can
+    hold is simply not found), or a name. Nothing found: NotFound naming what was asked for; found by
+    id or name but none allowed: PermissionDenied (logged)."""
     query = query.strip()
-    if query.lstrip("#").isdigit():
-        member = session.get(Member, int(query.lstrip("#")))
+    phone = mobile_number(query) if not query.startswith("#") else None
+    if phone is not None:
+        member = member_by_phone(session, phone)
         if member is None or (active_only and not member.active):
-            raise NotFound("member_id_not_found", id=query.lstrip("#"))
-        found = [member]
+            log_phone_lookup(actor, phone, member, "nobody")
+            raise NotFound("member_phone_not_found", phone=mask_phone(phone))
+        if not can(session, actor, action, member):
+            log_phone_lookup(actor, phone, member, "out_of_scope")
+            raise NotFound("member_phone_not_found", phone=mask_phone(phone))
+        log_phone_lookup(actor, phone, member, "found")
+        return [member]
+    if _ID_LIKE.fullmatch(query):
+        ident = parse_id(query)
+        found_by_id = session.get(Member, ident) if ident is not None else None
+        if found_by_id is None or (active_only and not found_by_id.active):
+            raise NotFound("member_id_not_found", id=query.removeprefix("#").strip())
+        found = [found_by_id]
     else:
         found = list(session.scalars(select(Member).where(Member.name == query, Member.active.is_(True))
                                      .order_by(Member.id)))
