@@ -16,6 +16,7 @@ from bot.infra.store import Store, StoreUnavailable
 from bot.models import BindCode, Member
 from bot.services.org import binding
 from tests import factories as f
+from tests import wxxml
 
 CODE = re.compile(r"绑定码：(\d{6})")
 
@@ -275,3 +276,21 @@ def test_two_people_racing_with_one_code_one_wins(app: Any, chat: Any, secretary
     loser = next(o for o in replies if o not in wins)
     assert "已经使用过" in replies[loser]
     assert member_by_id(app, zhang.id).openid == wins[0]
+
+
+def test_store_down_refuses_invite_so_a_retry_issues_no_second_code(chat: Any, app: Any, db: Any,
+                                                                     secretary: Member, zhang: Member,
+                                                                     monkeypatch: Any) -> None:
+    """While the store is down WeChat's retries of one MsgId cannot be recognized, and each 邀请 issues a
+    new code: it is refused (nothing written) rather than run three times."""
+
+    def broken(self: Store, batch: Any) -> list[Any]:
+        raise StoreUnavailable("down")
+
+    monkeypatch.setattr(type(app.extensions["store"]), "run", broken)
+    xml = wxxml.text("o_sec", "邀请 张三", msgid=424242)
+    replies = [chat.send(xml) for _ in range(3)]
+    refusal = "系统正在恢复，这项操作暂时不能办理（以免重复办理），请几分钟后再试。"
+    assert [r["Content"] for r in replies if r] == [refusal] * 3
+    db.expire_all()
+    assert db.scalars(select(BindCode).where(BindCode.member_id == zhang.id)).all() == []

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.infra.db import Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
 from bot.models import Member
+from bot.services.errors import TryLater
 
 if TYPE_CHECKING:
     from bot.chat.router import Router
@@ -60,6 +61,9 @@ class Context:
     text_raw: str = ""
     text: str = ""
     dedupe_key: str = ""
+    # WeChat's retries of this message are recognized (the store holds its claim). While the store is down
+    # they are not: an action that no database key makes idempotent refuses (require_dedupe).
+    deduped: bool = True
     match: re.Match[str] | None = None
     conversation: dict[str, Any] | None = None
     public_root: str = ""  # the root URL of the request being answered (page links when PUBLIC_BASE_URL is unset)
@@ -74,6 +78,12 @@ class Context:
     _claimed_raw: str | None = field(default=None, repr=False)
     # Store writes that go out with the reply after the transaction (one round trip), e.g. the 48-hour window.
     store_after: Batch = field(default_factory=Batch)
+
+    def require_dedupe(self) -> None:
+        """Refuse (TryLater) an action a retry would repeat (a new binding code each time) while WeChat's
+        retries cannot be recognized; nothing is written."""
+        if not self.deduped:
+            raise TryLater("dedupe_unavailable")
 
     @property
     def session(self) -> Session:

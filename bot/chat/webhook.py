@@ -334,6 +334,7 @@ class Incoming:
     kind: Kind
     now: datetime
     conversation: str | Unread | None = UNREAD  # the sender's conversation state, if read with the claim
+    deduped: bool = True  # the store holds this message's claim (False while it is down)
 
 
 class SeenNonces:
@@ -396,6 +397,7 @@ def respond(app: Flask, raw: dict[str, Any], msg: Any, now: datetime,
     except StoreUnavailable:
         log.warning("store unavailable: dedupe for %s falls back to database constraints", key)
         first, store_ok = True, False
+        incoming.deduped = False
         if seen:
             memory: SeenNonces = app.extensions.setdefault("seen_nonces", SeenNonces())
             _refuse_replay(memory.claim(nonce_key, binding, replay_ttl(app.config)), binding)
@@ -527,6 +529,7 @@ def build_context(unit: Unit, incoming: Incoming) -> Context:
         text_raw=kind.text_raw,
         text=kind.text,
         dedupe_key=incoming.key,
+        deduped=incoming.deduped,
         prefetched_conversation=incoming.conversation,
         public_root=request.url_root if has_request_context() else "",
     )

@@ -27,4 +27,5 @@ TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"
 # Refusals of any capability (bot.services.errors reasons), worded by bot.texts.refusal.
 REFUSALS: dict[str, str] = {
     "forbidden": "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。",
+    "dedupe_unavailable": "系统正在恢复，这项操作暂时不能办理（以免重复办理），请几分钟后再试。",
 }

@@ -60,6 +60,7 @@ def bind(ctx: Context) -> Reply:
 @routes.text(r"邀请\s*(.*)", priority=60, name="org.invite", usage="邀请 张三",
              summary="为党员生成绑定码", roles=("secretary", "admin"))
 def invite(ctx: Context) -> Reply:
+    ctx.require_dedupe()  # each 邀请 issues a new code: WeChat's retries must be recognized
     actor = _sender(ctx)
     who = _arg(ctx)
     if not who:
