@@ -1,4 +1,4 @@
-"""The schema: Alembic's migrations (in the checkout's migrations/) run against a database URL."""
+"""The schema: Alembic's migrations (bot/migrations, shipped inside the package) run against a database URL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import os
 from alembic import command
 from alembic.config import Config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
-MIGRATIONS_DIR = os.path.join(ROOT, "migrations")
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bot/, wherever it is installed
+MIGRATIONS_DIR = os.path.join(PACKAGE, "migrations")
+ROOT = os.path.dirname(PACKAGE)  # the checkout, when running from one (tests, bench)
 
 
 def alembic_config(url: str) -> Config:
