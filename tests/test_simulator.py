@@ -3,6 +3,7 @@ shows the person's inbox from the fake WeChat API; and a scripted conversation i
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -56,8 +57,36 @@ def test_page_and_personas(client: Any, seeded: None) -> None:
     assert page.status_code == 200 and "聊天模拟器" in page.get_data(as_text=True)
     data = client.get("/dev/chat/personas").get_json()
     names = [p["name"] for p in data["personas"]]
-    assert "林晓峰" in names and "新用户（未绑定）" in names and "徐慧敏" not in names  # unbound: no openid
+    # Every demo person can be chosen: the two not bound yet as themselves (issue 12 §7), and a newcomer.
+    assert {"林晓峰", "新用户（未绑定）", "徐慧敏（未绑定）", "何雨桐（未绑定）"} <= set(names)
     assert len(data["meetings"]) == 4 and all(m["scene"].startswith("mtg_") for m in data["meetings"])
+    labels = " ".join(m["label"] for m in data["meetings"])  # meeting types in Chinese, never the code
+    assert "_" not in labels and any(t in labels for t in ("支委会", "党员大会", "主题党日", "党课", "党小组会"))
+
+
+def test_an_unbound_demo_member_binds_with_the_code_of_an_invitation(client: Any, seeded: None) -> None:
+    people = {p["name"]: p["openid"] for p in client.get("/dev/chat/personas").get_json()["personas"]}
+    invited = client.post("/dev/chat/send", json={"openid": people["林晓峰"], "text": "邀请 徐慧敏"}).get_json()
+    code = invited["reply"]["text"].split("绑定码：")[1][:6]
+    bound = client.post("/dev/chat/send", json={"openid": people["徐慧敏（未绑定）"], "text": f"绑定 {code}"})
+    assert bound.get_json()["reply"]["text"].startswith("绑定成功！徐慧敏")
+    names = [p["name"] for p in client.get("/dev/chat/personas").get_json()["personas"]]
+    assert "徐慧敏" in names and "徐慧敏（未绑定）" not in names
+
+
+def test_the_photo_button_sends_an_image_message(client: Any, seeded: None) -> None:
+    resp = client.post("/dev/chat/send", json={"openid": "o_demo_huangjingyi", "kind": "image"})
+    assert resp.status_code == 200 and "<MsgType><![CDATA[image]]></MsgType>" in resp.get_json()["sent"]
+    assert resp.get_json()["reply"]["text"]  # answered like any photo (outside 记录: the non-text answer)
+
+
+@pytest.mark.parametrize("field", ["text", "openid", "scene"])
+def test_a_lone_surrogate_is_a_clear_400_not_a_500(client: Any, seeded: None, field: str) -> None:
+    body = {"openid": "o_demo_huangjingyi", "kind": "scan" if field == "scene" else "text", "text": "帮助",
+            "scene": "mtg_x"}
+    body[field] = "a\ud800b"  # JSON's escape of a lone surrogate: what a browser may send
+    resp = client.post("/dev/chat/send", data=json.dumps(body), content_type="application/json")
+    assert resp.status_code == 400 and "无法编码" in resp.get_json()["error"]
 
 
 def test_messages_take_the_webhook_path(client: Any, seeded: None, caplog: Any) -> None:

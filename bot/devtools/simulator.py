@@ -20,11 +20,18 @@ from sqlalchemy import select
 from bot.devtools.seed import NEWCOMER_OPENID
 from bot.infra import clock, web
 from bot.models import Branch, Meeting, Member
+from bot.texts import meetings as T
 
 bp = Blueprint("devchat", __name__, url_prefix="/dev/chat")
 
 MAX_TEXT = 2000
-KINDS = ("text", "scan", "subscribe")
+KINDS = ("text", "scan", "subscribe", "image")
+UNBOUND_PREFIX = "o_demo_unbound_"  # a demo member who has not bound yet chats from this openid
+
+
+def _encodable(*values: str) -> bool:
+    """No lone surrogate (a browser can send one in JSON; it has no UTF-8 form, so no XML could carry it)."""
+    return not any(0xD800 <= ord(c) <= 0xDFFF for value in values for c in value)
 
 
 def register(app: Flask) -> None:
@@ -48,6 +55,10 @@ def build_xml(openid: str, kind: str, *, text: str = "", scene: str = "", create
     elif kind == "scan":
         parts += [_field("MsgType", "event"), _field("Event", "SCAN"), _field("EventKey", scene),
                   _field("Ticket", "SIMULATOR")]
+    elif kind == "image":
+        media_id = f"SIM_{secrets.token_hex(8)}"
+        parts += [_field("MsgType", "image"), _field("PicUrl", f"http://127.0.0.1/sim/{media_id}.jpg"),
+                  _field("MediaId", media_id), _field("MsgId", secrets.randbits(62))]
     else:
         parts += [_field("MsgType", "event"), _field("Event", "subscribe"), _field("EventKey", "")]
     return "<xml>" + "".join(parts) + "</xml>"
@@ -111,12 +122,14 @@ def page() -> str:
 
 @bp.get("/personas")
 def personas() -> Response:
-    """Demo people (bound openids), a newcomer with no binding, and meetings to scan."""
+    """Demo people: bound members as themselves, members not bound yet from an openid of their own (so a
+    邀请's code can be tried), a newcomer with no record, and meetings to scan."""
     with web.get_db().transaction() as session:
-        members = session.scalars(select(Member).where(Member.openid.is_not(None)).order_by(Member.id)).all()
+        members = session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)).all()
         branches = {b.id: b.name for b in session.scalars(select(Branch))}
-        people = [{"openid": m.openid, "name": m.name, "branch": branches.get(m.branch_id or 0, "党委机关")}
-                  for m in members]
+        people = [{"openid": m.openid or f"{UNBOUND_PREFIX}{m.id}",
+                   "name": m.name if m.openid else f"{m.name}（未绑定）",
+                   "branch": branches.get(m.branch_id or 0, "党委机关")} for m in members]
         if not any(p["openid"] == NEWCOMER_OPENID for p in people):
             people.append({"openid": NEWCOMER_OPENID, "name": "新用户（未绑定）", "branch": ""})
         now = web.now()
@@ -124,7 +137,8 @@ def personas() -> Response:
                                                          Meeting.ends_at >= now).order_by(Meeting.starts_at)).all()
         cfg = web.settings()
         scenes = [{"scene": m.checkin_scene,
-                   "label": f"{clock.local(m.starts_at, cfg):%m-%d %H:%M} {m.topic or m.type}"} for m in meetings]
+                   "label": f"{clock.local(m.starts_at, cfg):%m-%d %H:%M} {T.type_label(m.type)}"
+                            + (f"：{m.topic}" if m.topic else "")} for m in meetings]
     return jsonify(personas=people, meetings=scenes)
 
 
@@ -138,6 +152,8 @@ def send() -> tuple[Response, int] | Response:
     kind = str(data.get("kind") or "text")
     text = str(data.get("text") or "")
     scene = str(data.get("scene") or "")
+    if not _encodable(openid, text, scene):
+        return jsonify(error="消息含有无法编码的字符（单独的代理字符），请删掉后重发"), 400
     if not openid or len(openid) > 64:
         return jsonify(error="请选择一位演示人员（openid 为 1–64 个字符）"), 400
     if kind not in KINDS:
