@@ -16,7 +16,8 @@ from tests.conftest import Chat
 
 def test_unbound_sender_is_told_how_to_bind(chat: Chat) -> None:
     assert "绑定" in chat.say("o_new", "帮助")
-    assert "没有听懂" in chat.say("o_new", "今天天气怎么样")
+    unknown = chat.say("o_new", "今天天气怎么样")  # one short line, not the whole menu
+    assert unknown == "没有听懂“今天天气怎么样”。回复“帮助”查看全部指令。"
 
 
 def test_subscribe_gets_welcome(chat: Chat) -> None:
@@ -75,7 +76,9 @@ def test_conversation_takes_next_text_and_cancel_leaves_it(app: Flask, chat: Cha
         return f"你好，{ctx.text}"
 
     assert chat.say("o_conv", "问我") == "请问您的名字？"
-    assert chat.say("o_conv", "帮助") == "你好，帮助"  # the step takes the next text, whatever it is
+    # A command typed inside a conversation runs as the command; the conversation stays (issue 12 §4).
+    assert chat.say("o_conv", "帮助").startswith(G.UNBOUND_HELP[:8])
+    assert chat.say("o_conv", "李四") == "你好，李四"  # any other text is the step's answer
     assert chat.say("o_conv", "问我") == "请问您的名字？"
     assert chat.say("o_conv", "取消") == G.CANCELLED
     assert "没有听懂" in chat.say("o_conv", "张三")

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from bot.chat.context import Context
 
 Reply = Any  # str (text reply), a wechatpy reply object, or None ("success")
+# Text routes at this priority or above are commands: typed inside a conversation, they run as commands.
+# Below it are routes that read free text (a meeting request in ordinary words), which a step's answer may be.
+COMMAND_PRIORITY = 50
 HandlerFn = Callable[["Context"], Reply]
 
 
@@ -111,6 +114,7 @@ class Router:
     _names: set[str] = field(default_factory=set)
     # The routes that could match a message of a (type, event), in order: built on first use.
     _candidates: dict[tuple[str, str], list[Route]] = field(default_factory=dict)
+    _command_fns: set[HandlerFn] | None = None
 
     # -- registration -------------------------------------------------------------------------
     def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
@@ -131,6 +135,7 @@ class Router:
         # Higher priority first; among equals, the first registered wins.
         self.routes.sort(key=lambda r: (-r.priority, r.order))
         self._candidates.clear()
+        self._command_fns = None
         return route
 
     def text(
@@ -211,22 +216,33 @@ class Router:
 
     # -- dispatch -----------------------------------------------------------------------------
     def dispatch(self, ctx: Context) -> Reply:
-        """Observers see the message; text goes to the cancel route, else the sender's conversation step,
-        else the first matching route (the fallback for text nobody takes)."""
+        """Observers see the message; text goes to the cancel route, then to a command (a command typed
+        inside a conversation is routed as the command, not taken as the step's content; the conversation
+        stays), then to the sender's conversation step, else to the first matching route (the fallback for
+        text nobody takes)."""
         for observer in self.observers:
             observer(ctx)
+        fn, match = self.resolve(ctx)
         if ctx.msg_type == "text":
             conv = ctx.load_conversation()
             cancel = self.cancel_route
             if cancel is not None and cancel.matches(ctx):
                 return cancel.fn(ctx)
-            if conv and conv.get("step") in self.steps:
+            if conv and conv.get("step") in self.steps and not self._is_command(fn):
                 return self.steps[conv["step"]](ctx)
-        fn, match = self.resolve(ctx)
         if fn is None:
             return None
         ctx.match = match
         return fn(ctx)
+
+    def _is_command(self, fn: HandlerFn | None) -> bool:
+        """A route of a command (priority COMMAND_PRIORITY or more), not free text nor the fallback."""
+        return fn is not None and fn is not self.fallback_fn and fn in self._commands()
+
+    def _commands(self) -> set[HandlerFn]:
+        if self._command_fns is None:
+            self._command_fns = {r.fn for r in self.routes if r.kind == "text" and r.priority >= COMMAND_PRIORITY}
+        return self._command_fns
 
     def resolve(self, ctx: Context) -> tuple[HandlerFn | None, re.Match[str] | None]:
         """The handler for this message, and the text match if any."""

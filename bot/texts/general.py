@@ -20,6 +20,7 @@ UNBOUND_HELP = (
 HELP_HEADER = "{name}，您好！您可以回复："
 HELP_FOOTER = "回复“取消”可退出正在进行的操作。"
 UNKNOWN_PREFIX = "没有听懂“{text}”。"
+UNKNOWN_HINT = "回复“帮助”查看全部指令。"
 NON_TEXT = "已收到。目前支持文字指令，回复“帮助”查看可用功能。"
 LOCATION_NOTED = "已收到位置。签到请扫描会场二维码。"
 TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"

@@ -36,7 +36,8 @@ def show_help(ctx: Context) -> Reply:
 
 @routes.fallback
 def unknown(ctx: Context) -> Reply:
-    return G.UNKNOWN_PREFIX.format(text=shorten(ctx.text, 21)) + "\n" + help_text(ctx)
+    """One short line: what was not understood, and where the commands are (not the whole menu)."""
+    return G.UNKNOWN_PREFIX.format(text=shorten(ctx.text, 21)) + G.UNKNOWN_HINT
 
 
 @routes.event("subscribe", name="general.subscribe")
