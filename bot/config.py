@@ -67,6 +67,11 @@ DEFAULTS: dict[str, Any] = {
     # Template message ids per notice kind (official account); demo values. JSON in the environment.
     "TEMPLATE_IDS": None,
     "SUBSCRIBE_TEMPLATE_IDS": None,  # subscribe-message (订阅通知) template ids per kind
+    # Each notice kind's template: {"kind": {"title": "会议通知", "fields": {"thing1": "meeting", …}}} (JSON),
+    # merged over DEFAULT_NOTICE_TEMPLATES kind by kind: the console's template title and which of the
+    # notice's fields (roles) fills each keyword.
+    "NOTICE_TEMPLATES": None,
+    "NOTICE_LINK_DAYS": 30,  # how long the link to a notice's page opens
     "SUBSCRIBE_SEND_PATH": "message/subscribe/bizsend",
     # 年检 deadlines as MM-DD per registrar ("default" for the rest). JSON in the environment.
     "INSPECTION_DEADLINES": None,
@@ -134,6 +139,8 @@ class Settings(TypedDict, total=False):
     TOKEN_REFRESH_MARGIN: int
     TEMPLATE_IDS: dict[str, str]
     SUBSCRIBE_TEMPLATE_IDS: dict[str, str]
+    NOTICE_TEMPLATES: dict[str, dict[str, Any]]
+    NOTICE_LINK_DAYS: int
     SUBSCRIBE_SEND_PATH: str
     INSPECTION_DEADLINES: dict[str, dict[str, str]]
     CHECKIN_OPENS_BEFORE: int
@@ -346,13 +353,45 @@ DEFAULT_TEMPLATE_IDS: dict[str, str] = {  # demo values; the real ids come from 
     "inspection_due": "TPL_DEADLINE",
     "volunteer_pending": "TPL_TODO",
     "fallback": "TPL_TODO",
+    "mobile_registered": "TPL_TODO",
     "digest": "TPL_REPORT",
+    "meeting_published": "TPL_MEETING_PUBLISHED",
+    "meeting_changed": "TPL_MEETING_CHANGED",
+    "meeting_cancelled": "TPL_MEETING_CANCELLED",
+    "leave_requested": "TPL_LEAVE_REQUESTED",
+    "leave_decided": "TPL_LEAVE_DECIDED",
     "*": "TPL_NOTICE",  # any other kind (meeting published/changed, leave decided, …)
 }
+
+# Every notice kind's template message: its title in the console's library and keyword -> the notice's
+# field (role) that fills it. A keyword's letters are WeChat's type (thing ≤ 20 characters, phrase ≤ 5,
+# time/date in WeChat's format, number digits, name a name).
+DEFAULT_NOTICE_TEMPLATES: dict[str, dict[str, Any]] = {
+    "meeting_published": {"title": "会议通知", "fields": {"thing1": "meeting", "time2": "time", "thing3": "place"}},
+    "meeting_changed": {"title": "会议变更通知",
+                        "fields": {"thing1": "meeting", "time2": "time", "time3": "old_time", "thing4": "place"}},
+    "meeting_cancelled": {"title": "会议取消通知",
+                          "fields": {"thing1": "meeting", "time2": "time", "phrase3": "status"}},
+    "leave_requested": {"title": "请假申请提醒",
+                        "fields": {"name1": "name", "thing2": "meeting", "time3": "time", "thing4": "reason"}},
+    "leave_decided": {"title": "请假审批结果通知",
+                      "fields": {"thing1": "meeting", "time2": "time", "phrase3": "status"}},
+    "meeting_reminder": {"title": "会议提醒", "fields": {"thing1": "title", "time2": "time", "thing3": "place"}},
+    # kinds sharing one console template (TEMPLATE_IDS) share its keywords
+    **{kind: {"title": "待办事项提醒", "fields": {"thing1": "title", "thing2": "subject", "thing3": "detail"}}
+       for kind in ("minutes_reminder", "leave_pending", "compliance_gap", "branch_inactive", "volunteer_pending",
+                    "fallback", "mobile_registered")},
+    **{kind: {"title": "截止提醒", "fields": {"thing1": "title", "thing2": "topic", "date3": "deadline"}}
+       for kind in ("review_due", "rectification_due", "rectification_overdue", "inspection_due")},
+    "digest": {"title": "工作周报", "fields": {"thing1": "committee", "thing2": "week", "thing3": "meetings",
+                                             "number4": "overdue", "number5": "undeliverable"}},
+}
+KEYWORD_TYPES = ("thing", "time", "date", "phrase", "number", "name", "character_string", "amount", "letter",
+                 "symbol", "phone_number", "car_number")
 DEFAULT_INSPECTION_DEADLINES: dict[str, dict[str, str]] = {"default": {"supervisor": "03-31", "registrar": "05-31"}}
 SCHEDULER_INT_SETTINGS = ("MAX_SEND_ATTEMPTS", "SEND_LEASE", "DISPATCH_BATCH", "SWEEP_INTERVAL", "DISPATCH_INTERVAL",
                           "LEAVE_REMIND_AFTER", "COMPLIANCE_REMIND_DAY", "INACTIVE_DAYS", "CS_WINDOW_HOURS",
-                          "CS_WINDOW_MAX", "TOKEN_REFRESH_MARGIN")
+                          "CS_WINDOW_MAX", "TOKEN_REFRESH_MARGIN", "NOTICE_LINK_DAYS")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -416,6 +455,7 @@ def _coerce_scheduler_settings(cfg: dict[str, Any]) -> None:
         if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'{key} must map notice kinds to template ids, e.g. {{"meeting_reminder": "abc"}}')
         cfg[key] = {**(default if key == "TEMPLATE_IDS" else {}), **value}
+    cfg["NOTICE_TEMPLATES"] = check_notice_templates(_json_setting(cfg, "NOTICE_TEMPLATES", {}))
     deadlines = _json_setting(cfg, "INSPECTION_DEADLINES", DEFAULT_INSPECTION_DEADLINES)
     if not isinstance(deadlines, Mapping):
         raise ConfigError('INSPECTION_DEADLINES must map registrars to {"supervisor": "03-31", "registrar": "05-31"}')
@@ -426,3 +466,26 @@ def _coerce_scheduler_settings(cfg: dict[str, Any]) -> None:
             if not (month.isdigit() and dom.isdigit() and 1 <= int(month) <= 12 and 1 <= int(dom) <= 31):
                 raise ConfigError(f"INSPECTION_DEADLINES[{registrar!r}][{which!r}] must be MM-DD")
     cfg["INSPECTION_DEADLINES"] = merged
+
+
+def check_notice_templates(value: Any) -> dict[str, dict[str, Any]]:
+    """NOTICE_TEMPLATES merged over DEFAULT_NOTICE_TEMPLATES kind by kind; ConfigError unless each kind
+    has a title and keywords of WeChat's types (thing1, time2, …) each naming a field."""
+    if not isinstance(value, Mapping):
+        raise ConfigError('NOTICE_TEMPLATES must map notice kinds to {"title": "会议通知", "fields": {"thing1": '
+                          '"meeting", "time2": "time"}}')
+    merged: dict[str, dict[str, Any]] = {}
+    for kind, spec in {**DEFAULT_NOTICE_TEMPLATES, **value}.items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("title", ""), str):
+            raise ConfigError(f"NOTICE_TEMPLATES[{kind!r}] must be an object with a title and fields")
+        base = DEFAULT_NOTICE_TEMPLATES.get(kind, {})
+        fields = spec.get("fields", base.get("fields"))
+        if not isinstance(fields, Mapping) or not fields:
+            raise ConfigError(f"NOTICE_TEMPLATES[{kind!r}]: fields must map keywords to notice fields")
+        for keyword, role in fields.items():
+            kind_of = str(keyword).rstrip("0123456789")
+            if kind_of not in KEYWORD_TYPES or kind_of == keyword or not isinstance(role, str) or not role:
+                raise ConfigError(f"NOTICE_TEMPLATES[{kind!r}]: {keyword!r} is not a WeChat keyword like thing1 "
+                                  f"naming a field (types: {', '.join(KEYWORD_TYPES)})")
+        merged[str(kind)] = {"title": str(spec.get("title") or base.get("title") or kind), "fields": dict(fields)}
+    return merged

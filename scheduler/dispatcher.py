@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 
 from bot.config import Settings, settings_of
 from bot.infra.db import Database
+from bot.infra.links import notice_link
 from bot.infra.store import Store
 from bot.infra.wechat import SUBSCRIBE_SEND_PATH, WeChatSender, ZhibuWeChatClient, make_client
 from bot.models import Member, Notification
@@ -112,7 +113,8 @@ def _process(db: Database, store: Store, sender: notify.NoticeSender, nid: int, 
         kind, text, payload = row.kind, row.text, dict(row.payload or {})
         notice = notify.Notice(id=row.id, kind=kind, text=text, fields={},
                                openid=member.openid if member is not None and member.active else None,
-                               member_name=member.name if member is not None else "")
+                               member_name=member.name if member is not None else "",
+                               url=notice_link(settings, row.id, now))
     max_attempts = settings["MAX_SEND_ATTEMPTS"]
     if attempts > max_attempts:  # claimed again and again without a recorded result: a crash loop
         outcome = notify.Outcome(notify.RETRY, error="gave up: claimed repeatedly without a result")

@@ -63,8 +63,8 @@ def test_invite_then_bind_then_mine(chat: Any, app: Any, secretary: Member, zhan
     mine = chat.say("o_zhang", "我的")
     assert "姓名：张三" in mine and "手机号：13800135678" in mine  # own view: unmasked
     assert "党员状态：正式党员" in mine and "所在党组织：示例协会党支部" in mine
-    # The same code again, from the same person: already bound, nothing changes.
-    assert chat.say("o_zhang", f"绑定 {code.group(1)}").startswith("这个绑定码已经使用过")
+    # The same code again, from the same person: already bound (issue 12: says so), nothing changes.
+    assert chat.say("o_zhang", f"绑定 {code.group(1)}") == "您已绑定为党员 张三，无需重复绑定。"
 
 
 def test_full_width_digits_and_no_space(chat: Any, secretary: Member, zhang: Member) -> None:
@@ -294,3 +294,27 @@ def test_store_down_refuses_invite_so_a_retry_issues_no_second_code(chat: Any, a
     assert [r["Content"] for r in replies if r] == [refusal] * 3
     db.expire_all()
     assert db.scalars(select(BindCode).where(BindCode.member_id == zhang.id)).all() == []
+
+
+def test_bound_member_binding_again_is_told_and_not_counted(chat: Any, app: Any, secretary: Member,
+                                                           zhang: Member) -> None:
+    """Issue 12: `绑定` by someone already bound says so and is no failed attempt: six wrong codes from a
+    bound account neither count nor lock, and a code after them still binds a newcomer."""
+    code = invite(chat)
+    assert chat.say("o_zhang", f"绑定 {code}").startswith("绑定成功")
+    for wrong in ("000000", "123456", "654321", "111111", "222222", "333333"):
+        assert chat.say("o_zhang", f"绑定 {wrong}") == "您已绑定为党员 张三，无需重复绑定。"
+    assert chat.say("o_zhang", "绑定") == "您已绑定为党员 张三，无需重复绑定。"
+    assert chat.say("o_zhang", "绑定 12") == "您已绑定为党员 张三，无需重复绑定。"
+    assert binding.locked_for(app.extensions["store"], "o_zhang") == 0
+    assert member_by_id(app, zhang.id).openid == "o_zhang"
+
+
+def test_bound_account_with_another_members_live_code_is_still_refused(chat: Any, db: Any, branch: Any,
+                                                                       secretary: Member, zhang: Member) -> None:
+    code = invite(chat)
+    assert chat.say("o_zhang", f"绑定 {code}").startswith("绑定成功")
+    f.member(db, branch.id, name="王五", phone="13800135679", openid=None)
+    other = invite(chat, "王五")
+    reply = chat.say("o_zhang", f"绑定 {other}")
+    assert "张三" in reply and "无需重复绑定" not in reply  # bind_openid_taken, as before

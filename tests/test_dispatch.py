@@ -115,3 +115,8 @@ def test_priority_then_registration_order() -> None:
     router.text(r"会议", name="first", priority=50)(lambda ctx: "first")
     router.text(r"会议", name="second", priority=50)(lambda ctx: "second")
     assert [r.name for r in router.routes] == ["first", "second", "low"]
+
+
+def test_every_conversation_step_says_what_cancel_discards(app: Flask) -> None:
+    router: Router = app.extensions["router"]
+    assert set(router.steps) <= set(G.CANCELLED_STEPS), "a step without its 取消 wording"

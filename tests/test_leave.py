@@ -112,3 +112,49 @@ def test_attendance_figures_with_leave_and_a_member_on_leave_who_came(
     assert "应到 3 人" in text.output
     missing = runner.invoke(args=["attendance", "99999"])
     assert missing.exit_code != 0 and T.MTG_NOT_FOUND in missing.output
+
+
+# -- issue 12 §6: 请假 names its meeting, asks which, never for a meeting checked in to -------------------
+def test_leave_names_its_meeting_by_number_or_by_date_and_type(chat: Chat, db: Session,
+                                                               world: dict[str, Any]) -> None:
+    lecture = f.meeting(db, world["branch"].id, START + timedelta(days=1), type="party_lecture")
+    reply = chat.say("o_zhang", f"请假 #{lecture.id} 出差")
+    assert reply == "已提交请假：12月3日（周四）19:30 的党课，事由：出差。等待书记审批，结果会通知您。"
+    reply = chat.say("o_wang", "请假 12月2日党员大会 出差")
+    assert reply == "已提交请假：12月2日（周三）19:30 的支部党员大会，事由：出差。等待书记审批，结果会通知您。"
+    reqs = _rows(db, LeaveRequest)
+    assert [(r.member_id, r.meeting_id, r.reason) for r in reqs] == [
+        (world["zhang"].id, lecture.id, "出差"), (world["wang"].id, world["meeting"].id, "出差")]
+    assert chat.say("o_wang", "请假 12月9日党课 出差") == T.LEAVE_NOT_NAMED
+    other = f.branch(db, name="别的支部")
+    theirs = f.meeting(db, other.id, START, type="party_lecture")
+    assert chat.say("o_wang", f"请假 #{theirs.id} 出差") == T.LEAVE_NO_MEETING
+    assert len(_rows(db, LeaveRequest)) == 2
+
+
+def test_leave_with_several_meetings_asks_which(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    lecture = f.meeting(db, world["branch"].id, START + timedelta(days=1), type="party_lecture")
+    reply = chat.say("o_zhang", "请假 家中有事")
+    assert reply == ("近期有多个会议，请回复序号选择要请假的会议（回复“取消”放弃）：\n"
+                     f"1. #{world['meeting'].id} 12月2日（周三）19:30 支部党员大会\n"
+                     f"2. #{lecture.id} 12月3日（周四）19:30 党课")
+    assert _rows(db, LeaveRequest) == []
+    assert chat.say("o_zhang", "随便") == T.LEAVE_CHOICE_AGAIN
+    assert chat.say("o_zhang", "2") == ("已提交请假：12月3日（周四）19:30 的党课，事由：家中有事。"
+                                        "等待书记审批，结果会通知您。")
+    [req] = _rows(db, LeaveRequest)
+    assert (req.meeting_id, req.reason) == (lecture.id, "家中有事")
+    # without a reason nothing is asked: the reason first
+    assert chat.say("o_wang", "请假") == T.LEAVE_NEED_REASON
+
+
+def test_no_leave_for_a_meeting_already_checked_in_to(chat: Chat, db: Session, clock: FrozenClock,
+                                                      world: dict[str, Any]) -> None:
+    soon = f.meeting(db, world["branch"].id, clock() + timedelta(minutes=20), type="party_lecture")
+    f.attendance(db, soon.id, world["zhang"].id, clock())
+    assert chat.say("o_zhang", f"请假 #{soon.id} 临时有事") == (
+        "您已签到 11月23日（周一）09:20 的党课，不能再为它请假。")
+    # 请假 without naming: the checked-in meeting is not offered; the only other one is taken
+    reply = chat.say("o_zhang", "请假 临时有事")
+    assert reply.startswith("已提交请假：12月2日（周三）19:30 的支部党员大会")
+    assert [r.meeting_id for r in _rows(db, LeaveRequest)] == [world["meeting"].id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,10 +56,9 @@ def test_full_sentence_is_read_back_then_created_on_confirm(chat: Chat, db: Sess
     assert meeting.starts_at == datetime(2026, 12, 2, 11, 30, tzinfo=UTC)
     assert meeting.place == "三楼会议室" and meeting.topic == "学习贯彻二十大精神"
     assert meeting.status == "scheduled" and meeting.revision == 1
-    # a 支委会 concerns the committee only: the secretary here is the one 支委
-    notices = _notices(db, "meeting_published")
-    assert [n.recipient_id for n in notices] == [world["sec"].id]
-    assert notices[0].slot == "rev1" and "支委会" in render(notices[0].kind, notices[0].payload, CFG).text
+    # a 支委会 concerns the committee only: the secretary here is the one 支委, and scheduled it (issue 12:
+    # not notified of their own meeting)
+    assert _notices(db, "meeting_published") == []
 
 
 def test_missing_time_and_place_are_asked_for(chat: Chat, db: Session, world: dict[str, Any]) -> None:
@@ -71,14 +70,14 @@ def test_missing_time_and_place_are_asked_for(chat: Chat, db: Session, world: di
     assert "已发布" in chat.say("o_sec", "确认")
     [meeting] = _meetings(db)
     assert meeting.place == "社区党群服务中心"
-    assert len(_notices(db, "meeting_published")) == 4  # the secretary and three members
+    assert len(_notices(db, "meeting_published")) == 3  # three members (not the secretary who scheduled it)
 
 
 def test_no_place_and_cancel_leaves_nothing(chat: Chat, db: Session, world: dict[str, Any]) -> None:
     assert chat.say("o_sec", "12月5日 19:30 党员大会") == T.MTG_ASK_PLACE
     assert "地点未填写" in chat.say("o_sec", "无")
     assert chat.say("o_sec", "好吧让我想想") == T.MTG_CONFIRM_PROMPT
-    assert chat.say("o_sec", "取消") == G.CANCELLED
+    assert chat.say("o_sec", "取消") == G.SCHEDULE_DISCARDED  # says what was discarded (issue 12 §4)
     assert _meetings(db) == []
     assert _notices(db, "meeting_published") == []
 
@@ -159,7 +158,7 @@ def test_list_reschedule_and_cancel(chat: Chat, db: Session, world: dict[str, An
     assert meeting.starts_at == datetime(2026, 12, 6, 11, 30, tzinfo=UTC)
     assert meeting.revision == 2
     changed = _notices(db, "meeting_changed")
-    assert len(changed) == 4 and {n.slot for n in changed} == {"rev2"}
+    assert len(changed) == 3 and {n.slot for n in changed} == {"rev2"}  # not to the secretary who moved it
     assert "原定 12月5日（周六）19:30" in render(changed[0].kind, changed[0].payload, CFG).text
 
     assert chat.say("o_sec", "取消会议").startswith("将取消 2026年12月6日（周日）19:30 的支部党员大会")
@@ -167,7 +166,7 @@ def test_list_reschedule_and_cancel(chat: Chat, db: Session, world: dict[str, An
     [meeting] = _meetings(db)
     assert meeting.status == "cancelled"
     cancelled = _notices(db, "meeting_cancelled")
-    assert len(cancelled) == 4 and {n.slot for n in cancelled} == {"rev3"}
+    assert len(cancelled) == 3 and {n.slot for n in cancelled} == {"rev3"}
     assert chat.say("o_m1", "会议") == T.MTG_NONE_UPCOMING
 
 
@@ -204,3 +203,45 @@ def test_help_lists_meeting_commands_for_the_secretary(chat: Chat, world: dict[s
     help_sec = chat.say("o_sec", "帮助")
     assert "签到码" in help_sec and "进度" in help_sec and "请假" in help_sec
     assert "签到码" not in chat.say("o_m0", "帮助")
+
+
+# -- issue 12 §6: 签到情况 before the start, 进度 with the meetings already scheduled ------------------------
+def test_attendance_before_the_meeting_says_it_has_not_started(chat: Chat, db: Session, clock: FrozenClock,
+                                                               world: dict[str, Any]) -> None:
+    starts = datetime(2026, 11, 25, 11, 30, tzinfo=UTC)  # Wednesday 19:30 in Shanghai
+    meeting = f.meeting(db, world["branch"].id, starts, type="general_meeting")
+    reply = chat.say("o_sec", "签到情况")
+    assert reply == (f"支部党员大会（编号 {meeting.id}，2026年11月25日（周三）19:30）尚未开始，开始后可查看签到情况。"
+                     "应到 4 人，已请假 0 人，已提前签到 0 人。")
+    assert "不计入" not in reply
+    clock.set(starts + timedelta(minutes=10))  # under way, 1 of 4 so far: not yet judged
+    f.attendance(db, meeting.id, world["sec"].id, starts)
+    reply = chat.say("o_sec", "签到情况")
+    assert "目前到会 1/4 人，会议进行中，须半数以上到会。" in reply and "不计入" not in reply
+    clock.set(starts + timedelta(hours=3))  # ended below quorum: now it does not count
+    ended = chat.say("o_sec", "签到情况")
+    assert "未过半数，不符合党员大会须半数以上正式党员到会的规定，本次会议不计入完成次数。" in ended
+
+
+def test_progress_shows_meetings_scheduled_beside_those_held(chat: Chat, db: Session,
+                                                             world: dict[str, Any]) -> None:
+    branch = world["branch"]
+    planned = f.meeting(db, branch.id, datetime(2026, 11, 27, 11, 30, tzinfo=UTC), type="committee_meeting")
+    f.meeting(db, branch.id, datetime(2026, 11, 28, 11, 30, tzinfo=UTC), type="committee_meeting",
+              status="cancelled")
+    reply = chat.say("o_sec", "进度")
+    lines = reply.splitlines()
+    at = lines.index("✗ 支委会（本月 2026-11，应 1 次）：还差 1 次")
+    assert lines[at + 1] == f"  · 已安排：#{planned.id} 11月27日（周五）19:30"  # the cancelled one is not shown
+    assert sum("已安排" in line for line in lines) == 1
+
+
+def test_an_impossible_time_is_refused_with_the_reason_and_asked_again(chat: Chat, db: Session,
+                                                                      world: dict[str, Any]) -> None:
+    """明天25点 used to be read as 17:00 today (issue 12 §5): now the secretary reads why, and the next answer
+    is taken as the time."""
+    reply = chat.say("o_sec", "明天25点开党员大会")
+    assert reply == T.WHEN_HOUR_INVALID.format(hour=25) + "\n" + T.MTG_ASK_TIME_AGAIN
+    assert chat.say("o_sec", "99点99分").startswith("“99点”不是有效的钟点")
+    assert chat.say("o_sec", "12月5日 19:30") == T.MTG_ASK_PLACE
+    assert not db.scalars(select(Meeting).where(Meeting.type == "general_meeting")).all()  # nothing yet

@@ -21,6 +21,7 @@ from bot.services.errors import Invalid
 from bot.services.meetings import qr
 from bot.texts import meetings as T
 from tests import factories as f
+from tests import wxxml
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 2, 19, 30, tzinfo=SH)
@@ -120,8 +121,11 @@ def test_cancelled_meeting_has_no_projector_page(client: FlaskClient, db: Sessio
     assert resp.status_code == 409 and T.CHK_CANCELLED in resp.get_data(as_text=True)
 
 
-def test_official_account_code_is_created_once_through_the_api(client: FlaskClient, fake_wx: FakeWeChat,
-                                                                 meeting_page: dict[str, Any]) -> None:
+def test_official_account_code_rotates_every_minute_and_is_created_once_a_minute(
+        app: Flask, client: FlaskClient, fake_wx: FakeWeChat, clock: FrozenClock,
+        meeting_page: dict[str, Any]) -> None:
+    """The projector's official-account QR is a short-lived temporary QR whose scene names the minute it was
+    made (issue 13: a forwarded photo of it stops working); one WeChat call per meeting and minute."""
     mid, key = meeting_page["meeting"].id, meeting_page["key"]
     resp = client.get(f"/meetings/{mid}/scene.png", query_string={"k": key})
     assert resp.status_code == 200
@@ -129,11 +133,39 @@ def test_official_account_code_is_created_once_through_the_api(client: FlaskClie
     assert url.startswith("http://weixin.qq.com/q/FAKETICKET")
     [call] = fake_wx.calls_to("qrcode/create")
     assert call.body["action_name"] == "QR_STR_SCENE"
-    assert call.body["action_info"]["scene"]["scene_str"] == "checkin_qr_1"
-    assert 60 <= call.body["expire_seconds"] <= 30 * 24 * 3600
+    scene = call.body["action_info"]["scene"]["scene_str"]
+    assert scene.startswith("checkin_qr_1.") and len(scene) <= 64
+    assert qr.scene_of(scene, clock(), app.config["SECRET_KEY"]) == "checkin_qr_1"
+    assert call.body["expire_seconds"] == qr.OFFICIAL_TTL_SECONDS == 180
     again = client.get(f"/meetings/{mid}/scene.png", query_string={"k": key})
     assert decode(again.data) == url
-    assert len(fake_wx.calls_to("qrcode/create")) == 1  # cached until it expires
+    assert len(fake_wx.calls_to("qrcode/create")) == 1  # cached for the minute
+    clock.advance(minutes=1)
+    client.get(f"/meetings/{mid}/scene.png", query_string={"k": key})
+    calls = fake_wx.calls_to("qrcode/create")
+    assert len(calls) == 2 and calls[1].body["action_info"]["scene"]["scene_str"] != scene
+    page = client.get(f"/meetings/{mid}/qr", query_string={"k": key}).get_data(as_text=True)
+    assert "60000" in page  # the page fetches the new code every minute
+
+
+def test_a_photo_of_the_official_code_stops_working_after_three_minutes(
+        app: Flask, db: Session, chat: Any, clock: FrozenClock, meeting_page: dict[str, Any]) -> None:
+    meeting = meeting_page["meeting"]
+    for i, name in enumerate(("张三", "李四", "王五", "赵六")):
+        f.member(db, meeting.branch_id, name=name, openid=f"o_scan_{i}")
+    db.commit()
+    secret = app.config["SECRET_KEY"]
+    shown = qr.official_scene("checkin_qr_1", clock(), secret)
+    assert chat.send(wxxml.scan("o_scan_0", shown))["Content"].startswith("签到成功，张三")
+    clock.advance(minutes=2)
+    assert chat.send(wxxml.scan("o_scan_1", shown))["Content"].startswith("签到成功，李四")
+    clock.advance(minutes=2)  # the photo is four minutes old
+    late = chat.send(wxxml.scan("o_scan_2", shown))
+    assert late is not None and "已过期" in late["Content"]
+    forged = shown[:-3] + ("aaa" if not shown.endswith("aaa") else "bbb")
+    assert chat.send(wxxml.scan("o_forger", forged))["Content"] == T.CHK_SCENE_UNKNOWN
+    # The meeting's own scene (seed-demo --export's checkin_scene, a contract) is still taken as it is.
+    assert chat.send(wxxml.scan("o_scan_3", "checkin_qr_1"))["Content"].startswith("签到成功，赵六")
 
 
 def test_official_code_failure_is_a_503_not_a_500(client: FlaskClient, fake_wx: FakeWeChat,

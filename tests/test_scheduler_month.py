@@ -170,9 +170,12 @@ def test_a_month_of_reminders(app: Flask, db: Session, clock: FrozenClock, fake_
         "星光协会党支部本季度尚未开展：支委会、支部党员大会。请在12月31日前安排，回复安排会议即可发布通知，"
         "例如：下周三晚上7点半开支委会，地点三楼会议室。"]
     digest = text("11-30 09:00", A, "digest")[0]
-    assert "2026-W49" in digest and "召开会议2次，涉及1个支部" in digest and "本周未能送达的通知2条" in digest
+    # labelled with the calendar week it counts (issue 12): 11-30's 08:00 支委会 belongs to the next one
+    assert "（11月23日—11月29日）" in digest and "召开会议1次，涉及1个支部" in digest
+    assert "本周未能送达的通知2条" in digest
     assert "整改事项未销号2项，其中逾期0项" in digest
-    assert "召开会议0次" in text("12-07 09:00", A, "digest")[0]
+    assert "（11月30日—12月6日）" in text("12-07 09:00", A, "digest")[0]
+    assert "召开会议1次" in text("12-07 09:00", A, "digest")[0]  # 11-30's 支委会, in the week it was held
 
     # What the fake WeChat received matches the outbox, message for message: template messages with
     # one-line fields of at most 20 characters.
@@ -183,3 +186,9 @@ def test_a_month_of_reminders(app: Flask, db: Session, clock: FrozenClock, fake_
         for value in item["data"].values():
             assert len(value["value"]) <= 20 and "\n" not in value["value"]
     assert liaison.openid in fake_wx.inbox
+    # issue 12: every template message links to its notice page; the digest's keywords carry its figures
+    assert all("/n/" in str(item["url"]) and "?k=" in str(item["url"]) for item in received)
+    digests = [item["data"] for item in received if item["data"].get("thing2", {}).get("value") == "11月23日—11月29日"]
+    assert digests == [{"thing1": {"value": "某区社会组织综合党委"}, "thing2": {"value": "11月23日—11月29日"},
+                        "thing3": {"value": "开会1次，1个支部未达标"}, "number4": {"value": "0"},
+                        "number5": {"value": "2"}}]

@@ -16,6 +16,7 @@ from bot.models import Notification
 from bot.services.notify.timing import is_public_holiday, next_allowed
 from bot.texts import render
 from scheduler.sweeps import ALL_SWEEPS, sweep_meetings, sweep_rectification
+from scheduler.sweeps.digest import sweep_digest
 from tests import factories as f
 from tests.sched_util import SH, L
 
@@ -153,3 +154,23 @@ def test_mobile_members_are_reminded_of_their_host_branch_meetings(app: Flask, d
         assert sweep_meetings(s, L(2026, 11, 24, 17, 5), settings_of(app.config)) == 0
     reminded = {(r.subject_id, r.recipient_id) for r in _rows(db, "meeting_reminder")}
     assert {mid for mid, who in reminded if who == mobile.id} == {theme_day.id, home_meeting.id}
+
+
+def test_the_digest_goes_out_on_monday_at_digest_time_never_on_a_midweek_start(app: Flask, db: Session) -> None:
+    """Issue 12: a scheduler started on a Wednesday sends no digest (it waits for Monday's DIGEST_TIME),
+    and the digest names the calendar week it counts."""
+    c = f.committee(db, name="某区综合党委")
+    admin = f.admin(db, c.id)
+    cfg = settings_of(app.config)
+    assert cfg["DIGEST_TIME"] == "mon 08:30"
+    for moment in (L(2026, 12, 2, 10, 0), L(2026, 12, 3, 9, 0), L(2026, 12, 6, 23, 0), L(2026, 12, 7, 8, 29)):
+        with app.extensions["db"].transaction() as s:
+            assert sweep_digest(s, moment, cfg) == 0, moment  # Wednesday start, Thursday, Sunday, before 08:30
+    with app.extensions["db"].transaction() as s:
+        assert sweep_digest(s, L(2026, 12, 7, 8, 30), cfg) == 1
+        assert sweep_digest(s, L(2026, 12, 7, 9, 0), cfg) == 0  # once a week
+    [row] = _rows(db, "digest")
+    assert row.recipient_id == admin.id and row.payload["first"] == "2026-11-30" and row.payload["last"] == "2026-12-06"
+    said = render(row.kind, row.payload, cfg)
+    assert said.text.startswith("某区综合党委党建周报（11月30日—12月6日）")
+    assert said.fields["week"] == "11月30日—12月6日" and said.fields["overdue"] == "0"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import secrets
 import threading
 import time
@@ -20,6 +21,38 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 TEMPLATE_FIELD_LIMIT = 20
+# WeChat's template keyword types (the keyword name's letters: thing1 is a `thing`) and what each accepts.
+_CLOCK = r"\d{1,2}:\d{2}"
+_DAY = r"(?:\d{4}年)?\d{1,2}月\d{1,2}日"
+_TIME_POINT = rf"(?:{_DAY} {_CLOCK}|{_CLOCK}|\d{{4}}-\d{{2}}-\d{{2}} {_CLOCK})"
+_DATE_POINT = rf"(?:{_DAY}(?: {_CLOCK})?|\d{{4}}-\d{{2}}-\d{{2}}(?: {_CLOCK})?)"
+KEYWORD_RULES: dict[str, tuple[int, re.Pattern[str] | None]] = {
+    "thing": (20, None),
+    "phrase": (5, None),
+    "name": (20, None),
+    "number": (32, re.compile(r"[+-]?\d+(?:\.\d+)?")),
+    "amount": (32, re.compile(r"[¥￥]?\d+(?:\.\d+)?元?")),
+    "letter": (32, re.compile(r"[A-Za-z]+")),
+    "symbol": (5, None),
+    "character_string": (32, re.compile(r"[A-Za-z0-9_\-.:/#]+")),
+    "car_number": (8, None),
+    "phone_number": (17, re.compile(r"[+\d\- ]+")),
+    "time": (40, re.compile(rf"{_TIME_POINT}(?:~{_TIME_POINT})?")),
+    "date": (40, re.compile(rf"{_DATE_POINT}(?:~{_DATE_POINT})?")),
+}
+
+
+def keyword_error(name: str, value: str) -> str | None:
+    """Why WeChat refuses `value` for keyword `name` (its type from the name: thing1 → thing), or None."""
+    if "\n" in value or "\r" in value:
+        return "line break"
+    kind = re.sub(r"\d+$", "", name)
+    limit, pattern = KEYWORD_RULES.get(kind, (TEMPLATE_FIELD_LIMIT, None))
+    if len(value) > limit:
+        return f"longer than {limit}"
+    if pattern is not None and value and not pattern.fullmatch(value):
+        return f"not a valid {kind}"
+    return None
 
 
 @dataclass
@@ -52,6 +85,7 @@ class FakeWeChat:
     oauth_codes: dict[str, str] = field(default_factory=dict)  # code -> openid (H5 pages, snsapi_base)
     used_js_codes: set[str] = field(default_factory=set)
     qr_tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # template sends refused by keyword_error
     lock: threading.Lock = field(default_factory=threading.Lock)
     _msgid: int = 1000
 
@@ -70,6 +104,7 @@ class FakeWeChat:
             self.calls.clear()
             self.inbox.clear()
             self.faults.clear()
+            self.rejected.clear()
 
     def calls_to(self, path: str) -> list[Call]:
         with self.lock:
@@ -167,8 +202,10 @@ def _template_send(fake: FakeWeChat, params: dict[str, str], body: Any) -> Any:
         return jsonify(errcode=47001, errmsg="data format error")
     for name, value in (body.get("data") or {}).items():
         text = str((value or {}).get("value", ""))
-        if len(text) > TEMPLATE_FIELD_LIMIT or "\n" in text:
-            return jsonify(errcode=47003, errmsg=f"argument invalid! data.{name}.value")
+        why = keyword_error(str(name), text)
+        if why is not None:
+            fake.rejected.append({"data": body.get("data"), "field": name, "why": why})
+            return jsonify(errcode=47003, errmsg=f"argument invalid! data.{name}.value {why}")
     msgid = fake._next_msgid()
     fake._deliver(body["touser"], {"channel": "template", "msgid": msgid, "template_id": body["template_id"],
                                    "data": body.get("data"), "url": body.get("url")})

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
 from bot.config import Settings
 
 LOCAL_BASE = "http://127.0.0.1:5000/"  # outside any request, with no PUBLIC_BASE_URL set (development)
@@ -13,3 +18,37 @@ def public_url(settings: Settings, path: str, request_root: str | None = None) -
     request.url_root), else under LOCAL_BASE."""
     base = settings.get("PUBLIC_BASE_URL") or request_root or LOCAL_BASE
     return str(base).rstrip("/") + path
+
+
+# -- a notice's page: a signed link that opens without login until it expires ----------------------
+NOTICE_PATH = "/n/{id}?k={key}"
+
+
+def _notice_mac(settings: Settings, notice_id: int, expires: int) -> str:
+    secret = str(settings.get("SECRET_KEY") or "").encode()
+    mac = hmac.new(secret, f"notice:{notice_id}:{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def notice_key(settings: Settings, notice_id: int, expires: datetime) -> str:
+    """The key of notice `notice_id`'s page link, good until `expires`: "<epoch>.<HMAC with SECRET_KEY>"."""
+    stamp = int(expires.timestamp())
+    return f"{stamp}.{_notice_mac(settings, notice_id, stamp)}"
+
+
+def notice_link(settings: Settings, notice_id: int, now: datetime) -> str:
+    """The absolute URL of notice `notice_id`'s page, opening for NOTICE_LINK_DAYS (30) days from `now`."""
+    expires = now + timedelta(days=int(settings.get("NOTICE_LINK_DAYS") or 30))
+    return public_url(settings, NOTICE_PATH.format(id=notice_id, key=notice_key(settings, notice_id, expires)))
+
+
+def check_notice_key(settings: Settings, notice_id: int, key: str, now: datetime) -> str | None:
+    """None if `key` opens notice `notice_id`'s page at `now`; else why not: "bad" or "expired"."""
+    stamp, _, mac = (key or "").partition(".")
+    if not stamp.isdigit() or not mac or len(stamp) > 12:
+        return "bad"
+    if not hmac.compare_digest(mac.encode(), _notice_mac(settings, notice_id, int(stamp)).encode()):
+        return "bad"
+    if now.timestamp() >= int(stamp):
+        return "expired"
+    return None

@@ -152,8 +152,9 @@ class WeChatSender:
     def _msgid(res: Any) -> str | None:
         return str(res.get("msgid") or "") or None if isinstance(res, dict) else None
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, dict[str, str]]) -> str | None:
-        return self._msgid(self._call(self.client.message.send_template, openid, template_id, data))
+    def send_template(self, openid: str, template_id: str, data: dict[str, dict[str, str]],
+                      url: str | None = None) -> str | None:
+        return self._msgid(self._call(self.client.message.send_template, openid, template_id, data, url=url))
 
     def send_subscribe(self, openid: str, template_id: str, data: dict[str, dict[str, str]]) -> str | None:
         body = {"touser": openid, "template_id": template_id, "data": data}

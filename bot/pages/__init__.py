@@ -15,6 +15,7 @@ def http_status(exc: ServiceError) -> int:
 
 
 def init_app(app: Flask) -> None:
-    from bot.pages import meetings
+    from bot.pages import meetings, notices
 
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(notices.bp)

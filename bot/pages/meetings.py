@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+import os
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 
 from bot import texts
 from bot.infra import clock, links, web
@@ -24,14 +24,13 @@ from bot.infra.wechat import OAuthUnavailable, get_client, oauth_openid
 from bot.models import Meeting
 from bot.pages import http_status
 from bot.services.errors import ServiceError
-from bot.services.meetings import checkin, qr
+from bot.services.meetings import checkin, minutes, qr
 from bot.services.meetings import scheduling as meetings
 from bot.texts import general as G
 from bot.texts import meetings as T
 
 log = logging.getLogger("zhibu.meetings_web")
 bp = Blueprint("meetings_web", __name__, url_prefix="/meetings")
-OFFICIAL_QR_MAX_SECONDS = 30 * 24 * 3600
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 
 
@@ -75,7 +74,7 @@ def projector(meeting_id: int) -> Response:
     body = render_template(
         "meetings/qr.html", meeting=meeting, label=T.type_label(meeting.type),
         when=clock.fmt_when(meeting.starts_at, settings), key=request.args.get("k", ""),
-        rotate=settings["QR_ROTATE_SECONDS"], ttl=settings["QR_TOKEN_TTL"])
+        rotate=settings["QR_ROTATE_SECONDS"], ttl=settings["QR_TOKEN_TTL"], official_rotate=qr.OFFICIAL_ROTATE_SECONDS)
     return Response(body, mimetype="text/html", headers=NO_STORE)
 
 
@@ -95,7 +94,8 @@ def official_png(meeting_id: int) -> Response:
     if isinstance(meeting, Response):
         return meeting
     now = web.now()
-    key = f"mtgqr:{meeting.id}:{meeting.checkin_scene}"
+    scene = qr.official_scene(meeting.checkin_scene, now, str(web.settings()["SECRET_KEY"]))
+    key = f"mtgqr:{meeting.id}:{scene}"  # one WeChat call per meeting and minute, and only while a page shows it
     store = web.get_store()
     url: str | None = None
     try:
@@ -103,18 +103,16 @@ def official_png(meeting_id: int) -> Response:
     except StoreUnavailable:
         log.warning("store unavailable: official QR of meeting %s not cached", meeting.id)
     if not url:
-        expire = int(min(max((meeting.ends_at - now + timedelta(hours=1)).total_seconds(), 60),
-                         OFFICIAL_QR_MAX_SECONDS))
         try:
-            res = get_client().qrcode.create({"expire_seconds": expire, "action_name": "QR_STR_SCENE",
-                                              "action_info": {"scene": {"scene_str": meeting.checkin_scene}}})
+            res = get_client().qrcode.create({"expire_seconds": qr.OFFICIAL_TTL_SECONDS, "action_name": "QR_STR_SCENE",
+                                              "action_info": {"scene": {"scene_str": scene}}})
             url = str(res["url"])
         except Exception as exc:  # WeChat down or refusing: the rotating code still works
             log.warning("official QR for meeting %s not created: %s", meeting.id, exc)
             return Response(T.QR_OFFICIAL_UNAVAILABLE, status=503, mimetype="text/plain")
         with contextlib.suppress(StoreUnavailable):
-            store.set(key, url, ex=max(expire - 60, 60))
-    return Response(qr.png(url), mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+            store.set(key, url, ex=qr.OFFICIAL_ROTATE_SECONDS)
+    return Response(qr.png(url), mimetype="image/png", headers=NO_STORE)
 
 
 @bp.get("/<int:meeting_id>/checkin")
@@ -150,3 +148,45 @@ def checkin_page(meeting_id: int) -> Any:
     except ServiceError as exc:
         return _refused(exc)
     return _page(T.checkin_reply(result, web.settings()), 200, ok=True, label=label)
+
+
+# -- the minutes page (查看记录 sends its signed link) --------------------------------------------------
+def _media_dir() -> str:
+    return str(current_app.config.get("MEDIA_DIR") or os.path.join(current_app.instance_path, "media"))
+
+
+@bp.get("/<int:meeting_id>/minutes")
+def minutes_page(meeting_id: int) -> Response:
+    """The minutes of a meeting with their photos, for whoever holds a valid signed key (no login)."""
+    key = request.args.get("k", "")
+    settings = web.settings()
+    with web.get_db().Session() as session:
+        try:
+            view = minutes.read_by_key(session, meeting_id=meeting_id, key=key, now=web.now(), settings=settings)
+        except ServiceError as exc:
+            return _refused(exc)
+    kept = [p for p in view.photos if p.kept]
+    photos = [url_for("meetings_web.minutes_photo", meeting_id=meeting_id, photo_id=p.id, k=key) for p in kept]
+    body = render_template(
+        "meetings/minutes.html", title=T.MIN_PAGE_TITLE,
+        heading=f"{T.type_label(view.type)}{T.MIN_PAGE_TITLE}",
+        meta=f"{view.branch_name} · {clock.fmt_when(view.starts_at, settings)} · 编号 {view.meeting_id}",
+        paragraphs=[p for p in view.text.split(minutes.PARAGRAPH_SEP) if p.strip()], empty=T.MIN_VIEW_EMPTY_TEXT,
+        photos_title=T.MIN_PAGE_PHOTOS.format(n=len(view.photos)), photos=photos,
+        pending=T.MIN_PAGE_PHOTO_PENDING if len(kept) < len(view.photos) else "")
+    return Response(body, status=200, mimetype="text/html", headers=NO_STORE)
+
+
+@bp.get("/<int:meeting_id>/minutes/photo/<int:photo_id>")
+def minutes_photo(meeting_id: int, photo_id: int) -> Response:
+    """One photo of the minutes, from MEDIA_DIR, only with the page's valid key."""
+    with web.get_db().Session() as session:
+        try:
+            path = minutes.photo_path(session, meeting_id=meeting_id, photo_id=photo_id,
+                                      key=request.args.get("k", ""), now=web.now(), settings=web.settings(),
+                                      media_dir=_media_dir())
+        except ServiceError as exc:
+            return _refused(exc)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -34,6 +34,7 @@ class Action(StrEnum):
     RECORD_MINUTES = "record_minutes"
     APPROVE_LEAVE = "approve_leave"
     VIEW_ATTENDANCE = "view_attendance"
+    VIEW_MINUTES = "view_minutes"  # 查看记录: the branch's members (own branch) and the committee's staff
     VIEW_COMPLIANCE = "view_compliance"
     IMPORT_ROSTER = "import_roster"
     EXPORT_ROSTER = "export_roster"  # with full phone numbers: personal data leaves the system
@@ -53,6 +54,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.APPROVE_LEAVE: frozenset({"secretary", "committee_member"}),
     Action.VIEW_ATTENDANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
     Action.VIEW_COMPLIANCE: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.VIEW_MINUTES: frozenset({"secretary", "committee_member", "admin", "instructor"}),
     Action.IMPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.EXPORT_ROSTER: frozenset({"secretary", "admin"}),
     Action.VIEW_COMMITTEE: frozenset({"admin"}),
@@ -61,7 +63,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
 }
 # A host branch reads the record of a mobile member registered with it; the home branch manages them.
 HOST_BRANCH_READS = {Action.VIEW_MEMBER}
-READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE}
+READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE,
+                            Action.VIEW_MINUTES}
 
 Target = Member | Branch | Meeting | SocialOrg | Committee
 
@@ -207,6 +210,9 @@ def can(session: Session, actor: Actor | None, action: Action, target: Target) -
         return False
     if action == Action.VIEW_MEMBER and isinstance(target, Member) and target.id == actor.id:
         return True
+    if action == Action.VIEW_MINUTES and isinstance(target, Meeting) and actor.branch_id is not None \
+            and actor.branch_id == target.branch_id:
+        return True  # a member reads the minutes of their own branch's meetings
     allowed = ALLOWED[action]
     return any(g.role in allowed and _grant_covers(session, g, action, target) for g in grants(session, actor))
 

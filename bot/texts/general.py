@@ -5,6 +5,17 @@ from __future__ import annotations
 APOLOGY = "抱歉，系统开小差了，您的操作没有生效，请稍后再试。"
 TRY_LATER = "系统繁忙，请稍后重试。"
 CANCELLED = "已取消。"
+# What 取消 discarded, by the conversation step it left (any other step: CANCELLED).
+SCHEDULE_DISCARDED = "已取消：这次会议安排已放弃，没有发布，也没有通知任何人。"
+CANCELLED_STEPS = {
+    "meetings.ask_time": SCHEDULE_DISCARDED,
+    "meetings.ask_place": SCHEDULE_DISCARDED,
+    "meetings.confirm": SCHEDULE_DISCARDED,
+    "meetings.confirm_reschedule": "已取消：会议没有改期，时间不变。",
+    "meetings.confirm_cancel": "已放弃取消会议：会议照常举行。",
+    "meetings.leave_which": "已取消：请假申请没有提交。",
+    "meetings.minutes": "已退出会议记录；已经记下的文字和照片都已保存。",
+}
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 WELCOME = (
     "欢迎关注支部通！\n"

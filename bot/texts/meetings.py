@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from bot.config import Settings
 from bot.infra.clock import fmt_stamp, fmt_when, local
 from bot.texts.general import NON_TEXT
-from bot.texts.notices import MEETING_TYPE_NAMES, NoticeText, NoticeWording, moment
+from bot.texts.notices import MEETING_TYPE_NAMES, PLACE_TBD, NoticeText, NoticeWording, moment, wx_time
 from bot.texts.org import KIND_LABELS
 
 MTG_NOT_FOUND = "没有找到这个会议，它可能已被删除。"
@@ -32,6 +32,13 @@ MTG_CONFIRM_TAKEN = "已收到您的确认，正在处理或已经办好，无�
 MTG_CHANGED_MEANWHILE = "该会议刚刚已被改动，请回复“会议”查看最新安排后重新操作。"
 MTG_ASK_TIME = "好的，安排{label}。请告诉我会议时间，例如：下周三晚上7点半，或 12月5日 19:30。"
 MTG_ASK_TIME_AGAIN = "没有识别出时间，请写明日期和钟点，例如：12月5日 19:30。回复“取消”放弃。"
+# An impossible date or time in a scheduling sentence (bot.nlp.read_when's Refused reasons).
+WHEN_HOUR_INVALID = "“{hour}点”不是有效的钟点（0—24点），请重新写明时间，例如：12月5日 19:30。"
+WHEN_MINUTE_INVALID = "“{minute}分”不是有效的分钟（0—59分），请重新写明时间，例如：12月5日 19:30。"
+WHEN_TIME_INVALID = "“{time}”不是有效的时刻，请重新写明时间，例如：12月5日 19:30。"
+WHEN_MONTH_INVALID = "没有{month}月，请重新写明日期，例如：12月5日 19:30。"
+WHEN_DAY_INVALID = "{month}月没有{day}日，请重新写明日期，例如：12月5日 19:30。"
+WHEN_HOLIDAY_UNKNOWN = "暂时查不到“{holiday}”的日期，请直接写日期，例如：12月5日 19:30。"
 MTG_ASK_PLACE = "会议地点在哪里？例如：三楼会议室。回复“无”表示暂不填写。"
 MTG_READBACK = "将于 {when} 在{place}召开{label}{topic}。回复“确认”发布，回复“取消”放弃。"
 MTG_READBACK_NO_PLACE = "将于 {when} 召开{label}{topic}（地点未填写）。回复“确认”发布，回复“取消”放弃。"
@@ -50,6 +57,9 @@ MTG_RESCHEDULE_USAGE = "请写明新的时间，例如：改期 12月6日 19:30�
 NOTICE_PUBLISHED = "【会议通知】{when} 召开{label}{place}{topic}。如不能参加，请回复“请假 事由”。"
 NOTICE_CHANGED = "【会议改期】{label}改到 {when}{place}，原定 {old}。如不能参加，请回复“请假 事由”。"
 NOTICE_CANCELLED = "【会议取消】原定 {when} 的{label}已取消。"
+NOTICE_STATUS_CANCELLED = "已取消"
+NOTICE_STATUS_APPROVED = "已同意"
+NOTICE_STATUS_REJECTED = "未同意"
 
 CHK_OK = "签到成功，{name}，{at}"
 CHK_OK_LATE = "签到成功，{name}，{at}（迟到）"
@@ -125,6 +135,38 @@ CMP_UNQUORATE = "  · {when} 的{type}到会 {present}/{base} 人，未过半数
 CMP_ALL_DONE = "本期规定的会议都已完成。"
 CMP_TODO = "还差：{items}。回复安排会议即可，例如：下周三晚上7点半开支委会，地点三楼会议室"
 PERIOD_WORDS = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+CMP_SCHEDULED = "  · 已安排：{items}"
+CMP_SCHEDULED_ITEM = "#{id} {when}"
+OVR_HEADER = "{scope}三会一课进度（截至 {date}，共 {n} 个支部）："
+OVR_SCOPE_ADMIN = "所辖"
+OVR_BEHIND = "{i}. {branch}（#{id}）：还差 {items}{scheduled}"
+OVR_BEHIND_SCHEDULED = "；已安排 {n} 次"
+OVR_REST_DONE = "其余 {n} 个支部本期规定的会议都已完成。"
+OVR_ALL_DONE = "各支部本期规定的会议都已完成。"
+OVR_FOOTER = "回复“进度 #支部编号”查看某个支部的详情。"
+CMP_TODO_OVERSEER = "还差：{items}。"
+OVR_NONE = "您负责的党委或指导的社会组织下还没有党支部。"
+OVR_LIST_HEADER = "所辖支部近期会议（{n} 个）："
+OVR_LIST_LINE = "#{id} {when} {branch} {label}{place}"
+OVR_LIST_NONE = "所辖支部近期没有安排会议。"
+ATT_NOT_STARTED = ("{label}（编号 {id}，{when}）尚未开始，开始后可查看签到情况。"
+                   "应到 {expected} 人，已请假 {leave} 人，已提前签到 {present} 人。")
+ATT_QUORUM_PENDING = "目前到会 {present}/{base} 人，会议进行中，须半数以上到会。"
+LEAVE_ASK_WHICH = "近期有多个会议，请回复序号选择要请假的会议（回复“取消”放弃）：\n{lines}"
+LEAVE_CHOICE_LINE = "{n}. #{id} {when} {label}"
+LEAVE_CHOICE_AGAIN = "请回复列表中的序号，例如 1；回复“取消”放弃。"
+LEAVE_NOT_NAMED = "没有找到您要请假的会议，请回复“会议”查看编号后发送“请假 #编号 事由”。"
+LEAVE_CHECKED_IN = "您已签到 {when} 的{label}，不能再为它请假。"
+MIN_VIEW = ("{label}（编号 {id}，{when}，{branch}）会议记录：\n{text}\n"
+            "照片 {images} 张。完整记录和照片：\n{url}\n（链接 {days} 天内有效）")
+MIN_VIEW_EMPTY_TEXT = "（没有文字记录）"
+MIN_VIEW_MAX_CHARS = 600
+MIN_NONE_RECORDED = "还没有已记录的会议。回复“查看记录 #编号”查看某次会议。"
+MIN_LINK_EXPIRED = "会议记录链接已失效，请在公众号回复“查看记录”重新获取。"
+MIN_PHOTO_MISSING = "这张照片还没有保存好，请稍后再看。"
+MIN_PAGE_TITLE = "会议记录"
+MIN_PAGE_PHOTOS = "照片（{n} 张）"
+MIN_PAGE_PHOTO_PENDING = "照片正在从微信下载，请稍后刷新。"
 
 
 def type_label(meeting_type: str) -> str:
@@ -214,6 +256,8 @@ class AttendanceFacts(Protocol):
     def leave_names(self) -> Sequence[str]: ...
     @property
     def absent_names(self) -> Sequence[str]: ...
+    @property
+    def started(self) -> bool: ...
 
 
 class UnquorateFacts(Protocol):
@@ -223,6 +267,13 @@ class UnquorateFacts(Protocol):
     def present(self) -> int: ...
     @property
     def base(self) -> int: ...
+
+
+class ScheduledFacts(Protocol):
+    @property
+    def meeting_id(self) -> int: ...
+    @property
+    def starts_at(self) -> datetime: ...
 
 
 class PeriodFacts(Protocol):
@@ -240,15 +291,46 @@ class PeriodFacts(Protocol):
     def missing(self) -> int: ...
     @property
     def unquorate(self) -> Sequence[UnquorateFacts]: ...
+    @property
+    def scheduled(self) -> Sequence[ScheduledFacts]: ...
 
 
 class ComplianceFacts(Protocol):
+    @property
+    def branch_id(self) -> int: ...
     @property
     def branch_name(self) -> str: ...
     @property
     def items(self) -> Sequence[PeriodFacts]: ...
     @property
     def missing_types(self) -> list[str]: ...
+
+
+class BranchMeetingFacts(MeetingFacts, Protocol):
+    @property
+    def branch_name(self) -> str: ...
+
+
+class PhotoFacts(Protocol):
+    @property
+    def kept(self) -> bool: ...
+
+
+class MinutesFacts(Protocol):
+    @property
+    def meeting_id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def branch_name(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def photos(self) -> Sequence[PhotoFacts]: ...
+    @property
+    def expires(self) -> datetime: ...
 
 
 # -- replies -------------------------------------------------------------------------------------
@@ -281,7 +363,12 @@ def leave_fields(info: LeaveFacts, settings: Settings) -> dict[str, str]:
 
 
 def attendance_summary(summary: AttendanceFacts, settings: Settings, *, names: bool = True) -> str:
-    """The secretary's 签到情况 message (and the CLI's `attendance ID`)."""
+    """The secretary's 签到情况 message (and the CLI's `attendance ID`); before the meeting starts, that it
+    has not started (no quorum is judged yet)."""
+    if not summary.started:
+        return ATT_NOT_STARTED.format(label=type_label(summary.type), id=summary.meeting_id,
+                                      when=fmt_when(summary.starts_at, settings), expected=summary.expected,
+                                      leave=summary.leave, present=summary.present)
     lines = [ATT_SUMMARY.format(
         label=type_label(summary.type), id=summary.meeting_id, when=fmt_when(summary.starts_at, settings),
         expected=summary.expected, present=summary.present, leave=summary.leave,
@@ -290,7 +377,8 @@ def attendance_summary(summary: AttendanceFacts, settings: Settings, *, names: b
         lines.append(ATT_EXTRA.format(n=summary.extra))
     if summary.quorum_rule:
         rule = ATT_QUORUM_RULES[summary.quorum_rule]
-        template = ATT_QUORUM_OK if summary.quorum_met else ATT_QUORUM_FAIL
+        template = ATT_QUORUM_OK if summary.quorum_met else ATT_QUORUM_FAIL if summary.ended \
+            else ATT_QUORUM_PENDING
         lines.append(template.format(present=summary.quorum_present, base=summary.quorum_base, rule=rule))
     if names:
         for title, items in (("迟到", summary.late_names), ("请假", summary.leave_names),
@@ -301,8 +389,9 @@ def attendance_summary(summary: AttendanceFacts, settings: Settings, *, names: b
     return "\n".join(lines)
 
 
-def progress_report(bc: ComplianceFacts, now: datetime, settings: Settings) -> str:
-    """The secretary's 进度 / 本月还差什么 answer, with why a meeting without quorum did not count."""
+def progress_report(bc: ComplianceFacts, now: datetime, settings: Settings, *, overseer: bool = False) -> str:
+    """The secretary's 进度 / 本月还差什么 answer, with why a meeting without quorum did not count (an
+    overseer's `进度 #branch` reads the same without the suggestion to schedule)."""
     today = local(now, settings)
     lines = [CMP_HEADER.format(branch=bc.branch_name, label="三会一课", date=f"{today.month}月{today.day}日")]
     order = {"month": 0, "quarter": 1, "year": 2}
@@ -317,9 +406,55 @@ def progress_report(bc: ComplianceFacts, now: datetime, settings: Settings) -> s
         for u in item.unquorate:
             lines.append(CMP_UNQUORATE.format(when=fmt_when(u.starts_at, settings, year=False),
                                               type=type_label(item.meeting_type), present=u.present, base=u.base))
+        if item.scheduled:
+            lines.append(CMP_SCHEDULED.format(items="、".join(
+                CMP_SCHEDULED_ITEM.format(id=m.meeting_id, when=fmt_when(m.starts_at, settings, year=False))
+                for m in item.scheduled)))
     missing = [type_label(t) for t in bc.missing_types]
-    lines.append(CMP_TODO.format(items="、".join(missing)) if missing else CMP_ALL_DONE)
+    todo = CMP_TODO_OVERSEER if overseer else CMP_TODO
+    lines.append(todo.format(items="、".join(missing)) if missing else CMP_ALL_DONE)
     return "\n".join(lines)
+
+
+def overview_report(branches: Sequence[ComplianceFacts], now: datetime, settings: Settings, *,
+                    limit: int = 15) -> str:
+    """An admin's or instructor's 进度: the branches behind this period, most behind first."""
+    today = local(now, settings)
+    lines = [OVR_HEADER.format(scope=OVR_SCOPE_ADMIN, date=f"{today.month}月{today.day}日", n=len(branches))]
+    behind = [bc for bc in branches if bc.missing_types]
+    for i, bc in enumerate(behind[:limit], 1):
+        items = "、".join(f"{type_label(it.meeting_type)}{it.missing}次" for it in bc.items if it.missing)
+        planned = sum(len(it.scheduled) for it in bc.items if it.missing)
+        lines.append(OVR_BEHIND.format(i=i, branch=bc.branch_name, id=bc.branch_id, items=items,
+                                       scheduled=OVR_BEHIND_SCHEDULED.format(n=planned) if planned else ""))
+    if len(behind) > limit:
+        lines.append(f"……另有 {len(behind) - limit} 个支部未完成。")
+    done = len(branches) - len(behind)
+    lines.append((OVR_REST_DONE.format(n=done) if done else "") if behind else OVR_ALL_DONE)
+    if behind:
+        lines.append(OVR_FOOTER)
+    return "\n".join(line for line in lines if line)
+
+
+def overseen_meetings(found: Sequence[BranchMeetingFacts], settings: Settings) -> str:
+    """An admin's or instructor's 会议: the coming meetings of the branches they oversee."""
+    if not found:
+        return OVR_LIST_NONE
+    lines = [OVR_LIST_HEADER.format(n=len({m.branch_name for m in found}))]
+    lines += [OVR_LIST_LINE.format(id=m.id, when=fmt_when(m.starts_at, settings, year=False), branch=m.branch_name,
+                                   label=type_label(m.type), place=f" {m.place}" if m.place else "")
+              for m in found]
+    return "\n".join(lines)
+
+
+def minutes_view(view: MinutesFacts, url: str, now: datetime, settings: Settings) -> str:
+    """查看记录: the text (cut if long), the number of photos, the link to the page with the photos."""
+    text = view.text.strip() or MIN_VIEW_EMPTY_TEXT
+    if len(text) > MIN_VIEW_MAX_CHARS:
+        text = text[:MIN_VIEW_MAX_CHARS] + "……"
+    days = max(1, round((view.expires - now).total_seconds() / 86400))
+    return MIN_VIEW.format(label=type_label(view.type), id=view.meeting_id, when=fmt_when(view.starts_at, settings),
+                           branch=view.branch_name, text=text, images=len(view.photos), url=url, days=days)
 
 
 # -- refusals: the meetings services' reasons, worded ------------------------------------------------
@@ -343,6 +478,12 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
     "no_managed_branch": MTG_NO_BRANCH,
     "meeting_past": MTG_PAST,
     "meeting_too_far": MTG_TOO_FAR,
+    "when_hour_invalid": WHEN_HOUR_INVALID,
+    "when_minute_invalid": WHEN_MINUTE_INVALID,
+    "when_time_invalid": WHEN_TIME_INVALID,
+    "when_month_invalid": WHEN_MONTH_INVALID,
+    "when_day_invalid": WHEN_DAY_INVALID,
+    "when_holiday_unknown": WHEN_HOLIDAY_UNKNOWN,
     "meeting_type_no_committee": MTG_TYPE_NO_COMMITTEE,
     "meeting_type_no_groups": MTG_TYPE_NO_GROUPS,
     "meeting_type_not_held": _not_held,
@@ -355,6 +496,7 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
     "unbound": CHK_UNBOUND,
     "checkin_inactive": CHK_INACTIVE,
     "checkin_scene_unknown": CHK_SCENE_UNKNOWN,
+    "checkin_scene_expired": "这个公众号签到码已过期（每分钟更换，{minutes} 分钟后失效），请扫描大屏上的最新签到码。",
     "checkin_cancelled": CHK_CANCELLED,
     "checkin_not_member": lambda p, s: CHK_NOT_MEMBER.format(branch=p.get("branch") or "本支部"),
     "checkin_not_group": lambda p, s: CHK_NOT_GROUP.format(group=p.get("group") or "该党小组"),
@@ -383,6 +525,12 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
     "minutes_too_long": MIN_TOO_LONG,
     "minutes_no_media": NON_TEXT,
     "minutes_meeting_cancelled": MIN_MEETING_CANCELLED,
+    "minutes_none_recorded": MIN_NONE_RECORDED,
+    "minutes_link_expired": MIN_LINK_EXPIRED,
+    "minutes_photo_missing": MIN_PHOTO_MISSING,
+    "no_overseen_branch": OVR_NONE,
+    "leave_checked_in": lambda p, s: LEAVE_CHECKED_IN.format(when=fmt_when(p["when"], s, year=False),
+                                                             label=type_label(p["type"])),
 }
 
 
@@ -391,34 +539,49 @@ def _place(p: _Params) -> str:
     return f"，地点：{p['place']}" if p.get("place") else ""
 
 
+def _meeting_name(p: _Params) -> str:
+    return f"{type_label(p['type'])}：{p['topic']}" if p.get("topic") else type_label(p["type"])
+
+
 def _published(p: _Params, s: _Settings) -> NoticeText:
     topic = MTG_TOPIC.format(topic=p["topic"]) if p.get("topic") else ""
     return NoticeText(NOTICE_PUBLISHED.format(when=fmt_when(moment(p["starts_at"]), s, year=False),
-                                              label=type_label(p["type"]), place=_place(p), topic=topic))
+                                              label=type_label(p["type"]), place=_place(p), topic=topic),
+                      {"meeting": _meeting_name(p), "time": wx_time(moment(p["starts_at"]), s),
+                       "place": p.get("place") or PLACE_TBD})
 
 
 def _changed(p: _Params, s: _Settings) -> NoticeText:
     old = moment(p.get("old_starts_at") or p["starts_at"])
     return NoticeText(NOTICE_CHANGED.format(label=type_label(p["type"]),
                                             when=fmt_when(moment(p["starts_at"]), s, year=False), place=_place(p),
-                                            old=fmt_when(old, s, year=False)))
+                                            old=fmt_when(old, s, year=False)),
+                      {"meeting": _meeting_name(p), "time": wx_time(moment(p["starts_at"]), s),
+                       "old_time": wx_time(old, s), "place": p.get("place") or PLACE_TBD})
 
 
 def _cancelled(p: _Params, s: _Settings) -> NoticeText:
     return NoticeText(NOTICE_CANCELLED.format(when=fmt_when(moment(p["starts_at"]), s, year=False),
-                                              label=type_label(p["type"])))
+                                              label=type_label(p["type"])),
+                      {"meeting": _meeting_name(p), "time": wx_time(moment(p["starts_at"]), s),
+                       "status": NOTICE_STATUS_CANCELLED})
 
 
 def _leave_requested(p: _Params, s: _Settings) -> NoticeText:
     return NoticeText(LEAVE_NOTICE.format(name=p["name"], when=fmt_when(moment(p["starts_at"]), s, year=False),
                                           label=type_label(p["type"]), reason=p["reason"],
-                                          id=p["leave_request_id"]))
+                                          id=p["leave_request_id"]),
+                      {"name": p["name"], "meeting": type_label(p["type"]),
+                       "time": wx_time(moment(p["starts_at"]), s), "reason": p["reason"]})
 
 
 def _leave_decided(p: _Params, s: _Settings) -> NoticeText:
-    template = LEAVE_NOTICE_APPROVED if p["status"] == "approved" else LEAVE_NOTICE_REJECTED
+    approved = p["status"] == "approved"
+    template = LEAVE_NOTICE_APPROVED if approved else LEAVE_NOTICE_REJECTED
     return NoticeText(template.format(when=fmt_when(moment(p["starts_at"]), s, year=False),
-                                      label=type_label(p["type"])))
+                                      label=type_label(p["type"])),
+                      {"meeting": type_label(p["type"]), "time": wx_time(moment(p["starts_at"]), s),
+                       "status": NOTICE_STATUS_APPROVED if approved else NOTICE_STATUS_REJECTED})
 
 
 NOTICES: dict[str, NoticeWording] = {

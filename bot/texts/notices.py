@@ -21,8 +21,10 @@ from bot.infra.text import shorten
 
 @dataclass(frozen=True)
 class NoticeText:
-    """A notice in words: the full text (customer-service message, the record), and the template
-    message's fields (WeChat's short typed fields; empty: derived from the text)."""
+    """A notice in words: the full text (customer-service message, the notice page, the record), and the
+    template message's fields by role ("title", "time", "place", …; the kind's template in
+    settings["NOTICE_TEMPLATES"] names the keyword each role fills; empty: derived from the text). Times
+    are in WeChat's format (wx_time, wx_date); the sender cuts each value to its keyword's limit."""
 
     text: str
     fields: dict[str, str] = field(default_factory=dict)
@@ -38,6 +40,17 @@ def moment(value: Any) -> datetime:
 
 def day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def wx_time(value: datetime, settings: Settings) -> str:
+    """A moment as a template `time` keyword wants it: 2026年12月4日 20:00 (local time)."""
+    t = local(value, settings)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def wx_date(value: date) -> str:
+    """A day as a template `date` keyword wants it: 2026年12月4日."""
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 MEETING_TYPE_NAMES = {
@@ -73,13 +86,21 @@ INSPECTION_WHERE = {"supervisor": "业务主管单位", "registrar": "登记管�
 REMIND_VOLUNTEER = "有{count}条志愿服务记录等待您确认，请及时确认。"
 REMIND_VOLUNTEER_TITLE = "志愿服务待确认"
 DIGEST = (
-    "{committee}本周（{week}）党建周报：\n"
+    "{committee}党建周报（{week}）：\n"
     "· 召开会议{meetings}次，涉及{branches_met}个支部；\n"
     "· 本月组织生活未达标支部{gaps}个，30天无活动支部{inactive}个；\n"
     "· 整改事项未销号{open_items}项，其中逾期{overdue}项；\n"
     "· 本周未能送达的通知{undeliverable}条（已转支部书记或放弃）。"
 )
 DIGEST_TITLE = "党建周报"
+DIGEST_WEEK = "{first}—{last}"
+DIGEST_MEETINGS = "开会{meetings}次，{gaps}个支部未达标"
+DETAIL_LEAVE = "{count}条待审批"
+DETAIL_COMPLIANCE = "{deadline}前：{missing}"
+DETAIL_INACTIVE = "{days}天未开展组织生活"
+DETAIL_INACTIVE_NEVER = "尚无组织生活记录"
+DETAIL_VOLUNTEER = "{count}条待确认"
+VOLUNTEER_SUBJECT = "志愿服务记录"
 FALLBACK = "{name}同志暂时无法接收微信通知，以下内容请代为转告：{text}"
 FALLBACK_TITLE = "请代为转告"
 PERIOD_NAMES = {"month": "月", "quarter": "季度"}
@@ -101,21 +122,24 @@ def _meeting_reminder(p: _Params, settings: _Settings) -> NoticeText:
     label, when, place, topic = _label(p["type"]), fmt_short(moment(p["starts_at"]), settings), p["place"], p["topic"]
     text = REMIND_MEETING.format(label=label, when=when, place=place or PLACE_TBD,
                                  topic=f"，主题：{topic}" if topic else "")
-    return NoticeText(
-        text, {"thing1": REMIND_MEETING_TITLE.format(label=label), "time2": when, "thing3": place or topic or ""})
+    return NoticeText(text, {"title": REMIND_MEETING_TITLE.format(label=label),
+                             "time": wx_time(moment(p["starts_at"]), settings), "place": place or PLACE_TBD,
+                             "topic": topic or label})
 
 
 def _minutes_reminder(p: _Params, settings: _Settings) -> NoticeText:
     """params: meeting_id, type, starts_at, branch."""
     label, when = _label(p["type"]), fmt_short(moment(p["starts_at"]), settings)
     return NoticeText(REMIND_MINUTES.format(branch=p["branch"], when=when, label=label),
-                      {"thing1": REMIND_MINUTES_TITLE, "thing2": f"{label} {when}"})
+                      {"title": REMIND_MINUTES_TITLE, "subject": f"{p['branch']}{label}",
+                       "detail": wx_time(moment(p["starts_at"]), settings)})
 
 
 def _leave_pending(p: _Params, settings: _Settings) -> NoticeText:
     """params: branch_id, branch, count."""
     return NoticeText(REMIND_LEAVE.format(branch=p["branch"], count=p["count"]),
-                      {"thing1": REMIND_LEAVE_TITLE, "thing2": f"{p['branch']} {p['count']}条"})
+                      {"title": REMIND_LEAVE_TITLE, "subject": p["branch"],
+                       "detail": DETAIL_LEAVE.format(count=p["count"])})
 
 
 def _compliance_gap(p: _Params, settings: _Settings) -> NoticeText:
@@ -123,7 +147,8 @@ def _compliance_gap(p: _Params, settings: _Settings) -> NoticeText:
     names = "、".join(_label(t) for t in p["missing"])
     return NoticeText(REMIND_COMPLIANCE.format(branch=p["branch"], period=PERIOD_NAMES[p["period"]], missing=names,
                                                deadline=fmt_day(day(p["deadline"]))),
-                      {"thing1": REMIND_COMPLIANCE_TITLE, "thing2": names})
+                      {"title": REMIND_COMPLIANCE_TITLE, "subject": p["branch"],
+                       "detail": DETAIL_COMPLIANCE.format(deadline=fmt_day(day(p["deadline"])), missing=names)})
 
 
 def _branch_inactive(p: _Params, settings: _Settings) -> NoticeText:
@@ -131,14 +156,16 @@ def _branch_inactive(p: _Params, settings: _Settings) -> NoticeText:
     last = p.get("last_activity_at")
     text = (FLAG_INACTIVE.format(branch=p["branch"], days=p["days"], last=fmt_day(local(moment(last), settings).date()))
             if last else FLAG_INACTIVE_NEVER.format(branch=p["branch"]))
-    return NoticeText(text, {"thing1": FLAG_INACTIVE_TITLE, "thing2": p["branch"]})
+    detail = DETAIL_INACTIVE.format(days=p["days"]) if last else DETAIL_INACTIVE_NEVER
+    return NoticeText(text, {"title": FLAG_INACTIVE_TITLE, "subject": p["branch"], "detail": detail})
 
 
 def _review_due(p: _Params, settings: _Settings) -> NoticeText:
     """params: round_id, title, deadline (a moment), days, branch_id, branch."""
     deadline = fmt_short(moment(p["deadline"]), settings)
     return NoticeText(REMIND_REVIEW.format(title=p["title"], deadline=deadline, days=p["days"], branch=p["branch"]),
-                      {"thing1": REMIND_REVIEW_TITLE, "time2": deadline, "thing3": p["title"]})
+                      {"title": REMIND_REVIEW_TITLE, "topic": p["title"],
+                       "deadline": wx_time(moment(p["deadline"]), settings)})
 
 
 def _rectification_due(p: _Params, settings: _Settings) -> NoticeText:
@@ -146,7 +173,8 @@ def _rectification_due(p: _Params, settings: _Settings) -> NoticeText:
     deadline = fmt_day(day(p["deadline"]))
     return NoticeText(REMIND_RECTIFICATION.format(problem=shorten(p["problem"], 30), deadline=deadline,
                                                   days=p["days"]),
-                      {"thing1": REMIND_RECTIFICATION_TITLE, "thing2": p["problem"], "time3": deadline})
+                      {"title": REMIND_RECTIFICATION_TITLE, "topic": p["problem"],
+                       "deadline": wx_date(day(p["deadline"]))})
 
 
 def _rectification_overdue(p: _Params, settings: _Settings) -> NoticeText:
@@ -154,7 +182,8 @@ def _rectification_overdue(p: _Params, settings: _Settings) -> NoticeText:
     deadline = fmt_day(day(p["deadline"]))
     return NoticeText(FLAG_RECTIFICATION_OVERDUE.format(problem=shorten(p["problem"], 30),
                                                         owner=p.get("owner") or UNASSIGNED, deadline=deadline),
-                      {"thing1": FLAG_RECTIFICATION_OVERDUE_TITLE, "thing2": p["problem"], "time3": deadline})
+                      {"title": FLAG_RECTIFICATION_OVERDUE_TITLE, "topic": p["problem"],
+                       "deadline": wx_date(day(p["deadline"]))})
 
 
 def _inspection_due(p: _Params, settings: _Settings) -> NoticeText:
@@ -162,26 +191,39 @@ def _inspection_due(p: _Params, settings: _Settings) -> NoticeText:
     deadline = fmt_day(day(p["deadline"]))
     return NoticeText(REMIND_INSPECTION.format(org=p["org"], year=p["year"], deadline=deadline,
                                                where=INSPECTION_WHERE[p["which"]], days=p["days"]),
-                      {"thing1": REMIND_INSPECTION_TITLE, "thing2": p["org"], "time3": deadline})
+                      {"title": REMIND_INSPECTION_TITLE, "topic": p["org"],
+                       "deadline": wx_date(day(p["deadline"]))})
 
 
 def _volunteer_pending(p: _Params, settings: _Settings) -> NoticeText:
     """params: count."""
     return NoticeText(REMIND_VOLUNTEER.format(count=p["count"]),
-                      {"thing1": REMIND_VOLUNTEER_TITLE, "thing2": f"{p['count']}条"})
+                      {"title": REMIND_VOLUNTEER_TITLE, "subject": VOLUNTEER_SUBJECT,
+                       "detail": DETAIL_VOLUNTEER.format(count=p["count"])})
+
+
+def digest_week(p: _Params) -> str:
+    """The week a digest counts, as people read it: 11月23日—11月29日 (params first/last, ISO days; a row
+    written before they were recorded: its slot, e.g. 2026-W49)."""
+    if p.get("first") and p.get("last"):
+        return DIGEST_WEEK.format(first=fmt_day(day(p["first"])), last=fmt_day(day(p["last"])))
+    return str(p["week"])
 
 
 def _digest(p: _Params, settings: _Settings) -> NoticeText:
-    """params: committee_id, committee, week, figures (meetings, branches_met, gaps, inactive, open_items,
-    overdue, undeliverable)."""
-    return NoticeText(DIGEST.format(committee=p["committee"], week=p["week"], **p["figures"]),
-                      {"thing1": DIGEST_TITLE, "thing2": p["committee"]})
+    """params: committee_id, committee, week (its slot), first and last (the days counted), figures
+    (meetings, branches_met, gaps, inactive, open_items, overdue, undeliverable)."""
+    f, week = p["figures"], digest_week(p)
+    return NoticeText(DIGEST.format(committee=p["committee"], week=week, **f),
+                      {"title": DIGEST_TITLE, "committee": p["committee"], "week": week,
+                       "meetings": DIGEST_MEETINGS.format(meetings=f["meetings"], gaps=f["gaps"]),
+                       "overdue": str(f["overdue"]), "undeliverable": str(f["undeliverable"])})
 
 
 def _fallback(p: _Params, settings: _Settings) -> NoticeText:
     """params: name (who could not be reached), text (what they were sent), original_id."""
     return NoticeText(FALLBACK.format(name=p["name"], text=p["text"]),
-                      {"thing1": FALLBACK_TITLE, "thing2": p["name"], "thing3": p["text"]})
+                      {"title": FALLBACK_TITLE, "subject": p["name"], "detail": p["text"]})
 
 
 NOTICES: dict[str, NoticeWording] = {
@@ -198,3 +240,10 @@ NOTICES: dict[str, NoticeWording] = {
     "digest": _digest,
     "fallback": _fallback,
 }
+
+# -- the notice page (the link of a template message) ---------------------------------------------
+PAGE_TITLE = "通知"
+PAGE_LINK_BAD = "链接无效：链接不完整或已被改动，请从微信消息中重新打开。"
+PAGE_LINK_EXPIRED = "链接已过期：通知链接的有效期为{days}天，请在公众号回复“会议”等查看最新安排。"
+PAGE_NOT_FOUND = "没有找到这条通知。"
+PAGE_SENT_AT = "发送时间：{when}"

@@ -290,7 +290,7 @@ def _mobile_registered(p: Mapping[str, Any], _settings: Settings) -> NoticeText:
     """To the member registered as 流动党员 (audience "member") or to their own branch's secretary."""
     text = MOB_NOTICE if p.get("audience", "member") == "member" else MOB_NOTICE_HOME
     return NoticeText(text.format(name=p["name"], host=p["host"]),
-                      {"thing1": MOB_NOTICE_TITLE, "thing2": f"{p['name']} {p['host']}"})
+                      {"title": MOB_NOTICE_TITLE, "subject": p["name"], "detail": p["host"]})
 
 
 NOTICES: dict[str, NoticeWording] = {

@@ -22,10 +22,11 @@ def help_text(ctx: Context) -> str:
 
 @routes.cancel(r"(?:取消|退出)")
 def cancel(ctx: Context) -> Reply:
-    """Leave the running conversation, if any."""
+    """Leave the running conversation, if any, saying what was discarded."""
     if ctx.conversation:
+        step = str(ctx.conversation.get("step") or "")
         ctx.end_conversation()
-        return G.CANCELLED
+        return G.CANCELLED_STEPS.get(step, G.CANCELLED)
     return G.NOTHING_TO_CANCEL
 
 

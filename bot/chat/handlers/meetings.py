@@ -5,6 +5,7 @@ Handlers only translate between messages and services; the rules (and who may) l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from bot.chat.router import Reply, Routes
 from bot.infra import clock, links, wechat
 from bot.infra.text import parse_id
 from bot.models import Branch, Meeting
-from bot.nlp import ALIAS_PATTERN, extract_place, meeting_type, parse_when, read_meeting_request
+from bot.nlp import ALIAS_PATTERN, Refused, extract_place, meeting_type, read_meeting_request, read_when
 from bot.services.errors import Invalid, NotFound, PermissionDenied, ServiceError
 from bot.services.meetings import attendance, checkin, compliance, leave, minutes, qr
 from bot.services.meetings import scheduling as meetings
@@ -23,6 +24,7 @@ from bot.texts import meetings as T
 from bot.texts import refusal
 
 SECRETARY_ROLES = ("secretary", "committee_member", "admin")
+BRANCH_ROLES = ("secretary", "committee_member")  # commands that act for the sender's own branch
 CONFIRM_WORDS = ("确认", "确定", "发布", "是", "好", "好的", "对", "ok", "OK")
 DONE_WORDS = ("完成", "结束", "好了", "记录完毕", "完毕")
 NO_PLACE_WORDS = ("无", "没有", "暂无", "不填", "待定", "跳过")
@@ -126,10 +128,16 @@ def _schedule_from_text(ctx: Context, text: str) -> Reply:
     data = {"branch_id": branch.id, "type": req.type, "group_id": group_id,
             "starts_at": req.starts_at.isoformat() if req.starts_at else None,
             "place": req.place, "topic": req.topic or ""}
+    if req.when_refused is not None:  # 明天25点: say why, and ask for the time again
+        ctx.start_conversation("meetings.ask_time", **data)
+        return refusal(req.when_refused, ctx.settings) + "\n" + T.MTG_ASK_TIME_AGAIN
     return _next_step(ctx, data)
 
 
 def _list_meetings(ctx: Context) -> Reply:
+    if meetings.oversees(ctx.session, ctx.member):  # an admin or instructor: their branches' meetings
+        return T.overseen_meetings(meetings.upcoming_overseen(ctx.session, actor=ctx.member, now=ctx.now),
+                                   ctx.settings)
     branch, found = meetings.upcoming_for(ctx.session, actor=ctx.member, now=ctx.now)
     if not found:
         return T.MTG_NONE_UPCOMING
@@ -139,7 +147,7 @@ def _list_meetings(ctx: Context) -> Reply:
 # -- scheduling -------------------------------------------------------------------------------------
 @routes.text(r"(?=.*(?:" + ALIAS_PATTERN + r")).{2,300}", priority=20, name="meetings.schedule",
              usage="下周三晚上7点半开支委会，地点三楼会议室，主题…", summary="安排会议（先读给您确认）",
-             roles=("secretary", "admin"))
+             roles=("secretary",))
 def schedule(ctx: Context) -> Reply:
     return _schedule_from_text(ctx, ctx.text)
 
@@ -147,7 +155,9 @@ def schedule(ctx: Context) -> Reply:
 @routes.step("meetings.ask_time")
 def ask_time(ctx: Context) -> Reply:
     data = dict((ctx.conversation or {}).get("data") or {})
-    starts_at = parse_when(ctx.text, ctx.now, tz=_tz(ctx))
+    starts_at = read_when(ctx.text, ctx.now, tz=_tz(ctx))
+    if isinstance(starts_at, Refused):
+        return refusal(starts_at, ctx.settings) + "\n" + T.MTG_ASK_TIME_AGAIN
     if starts_at is None:
         return T.MTG_ASK_TIME_AGAIN
     data["starts_at"] = starts_at.isoformat()
@@ -195,11 +205,13 @@ def list_meetings(ctx: Context) -> Reply:
 
 
 @routes.text(r"改期\s*(?:(?P<id>#\S+|[-+]?\d+)(?=\s|$)\s*)?(?P<rest>.*)", priority=60, name="meetings.reschedule",
-             usage="改期 12月6日 19:30", summary="会议改期", roles=SECRETARY_ROLES)
+             usage="改期 12月6日 19:30", summary="会议改期", roles=BRANCH_ROLES)
 def reschedule(ctx: Context) -> Reply:
     assert ctx.match is not None
     branch = branch_or_refuse(ctx)
-    starts_at = parse_when(ctx.match["rest"] or "", ctx.now, tz=_tz(ctx))
+    starts_at = read_when(ctx.match["rest"] or "", ctx.now, tz=_tz(ctx))
+    if isinstance(starts_at, Refused):
+        return refusal(starts_at, ctx.settings)
     if starts_at is None:
         return T.MTG_RESCHEDULE_USAGE
     meeting = _pick(ctx, meetings.upcoming(ctx.session, branch.id, ctx.now), ctx.match["id"], "改期")
@@ -233,7 +245,7 @@ def _reschedule(ctx: Context, data: dict[str, Any]) -> Reply:
 
 
 @routes.text(r"取消会议\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.cancel",
-             usage="取消会议", summary="取消已安排的会议", roles=SECRETARY_ROLES)
+             usage="取消会议", summary="取消已安排的会议", roles=BRANCH_ROLES)
 def cancel(ctx: Context) -> Reply:
     assert ctx.match is not None
     branch = branch_or_refuse(ctx)
@@ -263,7 +275,7 @@ def _cancel(ctx: Context, data: dict[str, Any]) -> Reply:
 
 # -- check-in -----------------------------------------------------------------------------------------
 @routes.text(r"签到码\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.qr", usage="签到码",
-             summary="获取会议签到二维码", roles=SECRETARY_ROLES)
+             summary="获取会议签到二维码", roles=BRANCH_ROLES)
 def checkin_code(ctx: Context) -> Reply:
     assert ctx.match is not None
     branch = branch_or_refuse(ctx)
@@ -279,7 +291,8 @@ def checkin_code(ctx: Context) -> Reply:
 
 def scan_checkin(ctx: Context, scene: str) -> Reply:
     """A scan of a meeting's official-account QR: the webhook's hot path (two statements, no ORM session)."""
-    scan = checkin.scan_lookup(ctx.unit, scene, ctx.openid)
+    # The projector's official QR rotates: a scene older than a few minutes is refused (qr.scene_of).
+    scan = checkin.scan_lookup(ctx.unit, qr.scene_of(scene, ctx.now, str(ctx.settings["SECRET_KEY"])), ctx.openid)
     ctx.use_sender(scan.member)
     result = checkin.check_in(ctx.unit, meeting=scan.meeting, member=scan.member, now=ctx.now, channel="scan",
                               settings=ctx.settings, source_key=ctx.dedupe_key)
@@ -315,7 +328,7 @@ def manual(ctx: Context) -> Reply:
     return T.checkin_reply(result, ctx.settings)
 
 
-@routes.text(r"签退", priority=60, name="meetings.signout")
+@routes.text(r"签退", priority=60, name="meetings.signout", roles=("member",))
 def sign_out(ctx: Context) -> Reply:
     done = checkin.sign_out(ctx.session, member=ctx.member, now=ctx.now, settings=ctx.settings)
     return T.signed_out(done, ctx.settings)
@@ -328,6 +341,11 @@ def attendance_view(ctx: Context) -> Reply:
     ident = _typed_id(ctx.match["id"], "meeting_not_found")
     if ident is not None:
         meeting = meetings.get_meeting(ctx.session, ident)
+    elif meetings.oversees(ctx.session, ctx.member):  # an admin or instructor: their branches' latest
+        latest = meetings.latest_overseen(ctx.session, actor=ctx.member, now=ctx.now)
+        if latest is None:
+            return T.OVR_LIST_NONE
+        meeting = latest
     else:
         branch = branch_or_refuse(ctx)
         found = meetings.recent(ctx.session, branch.id, ctx.now, 1) or meetings.upcoming(
@@ -340,12 +358,95 @@ def attendance_view(ctx: Context) -> Reply:
 
 
 # -- leave --------------------------------------------------------------------------------------------
+LEAVE_ID = re.compile(r"(#\S*|[-+]?\d+)(?=\s|$)\s*(.*)", re.S)
+LEAVE_DATE = re.compile(r"(\d{1,2})月(\d{1,2})[日号]?")
+
+
+def _leave_selector(ctx: Context, rest: str) -> tuple[list[Meeting] | None, str]:
+    """What `请假 …` names before its reason: None (nothing named) or the upcoming meetings of the
+    member's branch that the leading words fit (a date like 12月3日 and/or a meeting type), and the reason."""
+    words = rest.split()
+    dates: list[tuple[int, int]] = []
+    kinds: list[str] = []
+    taken = 0
+    for word in words:
+        date = LEAVE_DATE.search(word)
+        kind = meeting_type(word)
+        if not date and not kind:
+            break
+        if date:
+            dates.append((int(date[1]), int(date[2])))
+        if kind:
+            kinds.append(kind)
+        taken += 1
+    if not taken:
+        return None, rest
+    reason = " ".join(words[taken:])
+    member = ctx.member
+    if member is None or member.branch_id is None:
+        return [], reason
+    fits = []
+    for m in meetings.upcoming(ctx.session, member.branch_id, ctx.now, limit=20):
+        day = clock.local(m.starts_at, ctx.settings)
+        if dates and (day.month, day.day) not in dates:
+            continue
+        if kinds and m.type not in kinds:
+            continue
+        fits.append(m)
+    return fits, reason
+
+
+def _ask_which_leave(ctx: Context, choices: list[Meeting], reason: str) -> Reply:
+    if not reason.strip():
+        raise Invalid("leave_need_reason")
+    shown = choices[:9]
+    ctx.start_conversation("meetings.leave_which", reason=reason, ids=[m.id for m in shown])
+    lines = "\n".join(T.LEAVE_CHOICE_LINE.format(n=i, id=m.id, when=_when(ctx, m.starts_at, year=False),
+                                                 label=T.type_label(m.type)) for i, m in enumerate(shown, 1))
+    return T.LEAVE_ASK_WHICH.format(lines=lines)
+
+
+def _file_leave(ctx: Context, reason: str, meeting: Meeting | None) -> Reply:
+    info = leave.request_leave(ctx.session, member=ctx.member, reason=reason, now=ctx.now, meeting=meeting)
+    return T.LEAVE_SUBMITTED.format(**T.leave_fields(info, ctx.settings))
+
+
 @routes.text(r"请假\s*(?P<reason>.*)", priority=60, name="meetings.leave", usage="请假 家中有事",
-             summary="为下一次会议请假")
+             summary="为会议请假（多个会议时：请假 #编号 事由）", roles=("member",))
 def ask_leave(ctx: Context) -> Reply:
     assert ctx.match is not None
-    info = leave.request_leave(ctx.session, member=ctx.member, reason=ctx.match["reason"] or "", now=ctx.now)
-    return T.LEAVE_SUBMITTED.format(**T.leave_fields(info, ctx.settings))
+    rest = (ctx.match["reason"] or "").strip()
+    named = LEAVE_ID.fullmatch(rest)
+    if named:  # 请假 #5 出差
+        ident = _typed_id(named[1], "meeting_not_found")
+        assert ident is not None
+        return _file_leave(ctx, named[2], meetings.get_meeting(ctx.session, ident))
+    fits, reason = _leave_selector(ctx, rest)
+    if fits is not None:  # 请假 12月3日党员大会 出差
+        if not fits:
+            return T.LEAVE_NOT_NAMED
+        if len(fits) > 1:
+            return _ask_which_leave(ctx, fits, reason)
+        return _file_leave(ctx, reason, fits[0])
+    choices = leave.leave_candidates(ctx.session, ctx.member, ctx.now)
+    if len(choices) > 1:
+        return _ask_which_leave(ctx, choices, reason)
+    return _file_leave(ctx, reason, choices[0] if choices else None)
+
+
+@routes.step("meetings.leave_which")
+def leave_which(ctx: Context) -> Reply:
+    data = dict((ctx.conversation or {}).get("data") or {})
+    ids = [int(i) for i in data.get("ids") or []]
+    picked = parse_id(ctx.text.removeprefix("#").strip())
+    if ctx.text.startswith("#") and picked in ids:
+        meeting_id = picked
+    elif picked is not None and 1 <= picked <= len(ids):
+        meeting_id = ids[picked - 1]
+    else:
+        return T.LEAVE_CHOICE_AGAIN
+    ctx.end_conversation()
+    return _file_leave(ctx, str(data.get("reason") or ""), meetings.get_meeting(ctx.session, meeting_id))
 
 
 @routes.text(r"(?P<verb>同意|不同意|批准|不批准)\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.decide_leave",
@@ -379,6 +480,26 @@ def start_minutes(ctx: Context) -> Reply:
     ctx.start_conversation("meetings.minutes", meeting_id=meeting.id, texts=0, images=0)
     return T.MIN_START.format(label=T.type_label(meeting.type), id=meeting.id,
                               when=_when(ctx, meeting.starts_at, year=False))
+
+
+@routes.text(r"查看记录\s*(?P<id>#\S*|[-+]?\d+)?", priority=60, name="meetings.read_minutes", usage="查看记录",
+             summary="查看会议记录和照片", roles=("member", *SECRETARY_ROLES, "instructor"))
+def read_minutes(ctx: Context) -> Reply:
+    assert ctx.match is not None
+    if ctx.member is None:
+        raise PermissionDenied("unbound")
+    ident = _typed_id(ctx.match["id"], "meeting_not_found")
+    branch_ids: list[int] = []
+    if ident is None:
+        if meetings.oversees(ctx.session, ctx.member):
+            branch_ids = meetings.overseen_branch_ids(ctx.session, ctx.member)
+        else:
+            managed = meetings.managed_branch(ctx.session, ctx.member)
+            branch_ids = sorted({b for b in (ctx.member.branch_id, managed.id if managed else None) if b})
+    meeting = minutes.readable(ctx.session, actor=ctx.member, now=ctx.now, branch_ids=branch_ids, meeting_id=ident)
+    view = minutes.read(ctx.session, actor=ctx.member, meeting=meeting, now=ctx.now, settings=ctx.settings)
+    url = links.public_url(ctx.settings, f"/meetings/{view.meeting_id}/minutes?k={view.key}", ctx.public_root)
+    return T.minutes_view(view, url, ctx.now, ctx.settings)
 
 
 @routes.step("meetings.minutes")
@@ -429,10 +550,23 @@ def minutes_image(ctx: Context) -> Reply:
 
 
 # -- compliance ---------------------------------------------------------------------------------------
-@routes.text(r"(?:本月还差什么|还差什么|本月还差啥|进度|本月进度|完成情况)", priority=60, name="meetings.progress",
-             usage="进度", summary="本月/本季度三会一课还差什么", roles=(*SECRETARY_ROLES, "instructor"))
+@routes.text(r"(?:本月还差什么|还差什么|本月还差啥|进度|本月进度|完成情况)\s*(?P<id>#\S*|[-+]?\d+)?", priority=60,
+             name="meetings.progress", usage="进度", summary="本月/本季度三会一课还差什么",
+             roles=(*SECRETARY_ROLES, "instructor"))
 def progress(ctx: Context) -> Reply:
-    branch = branch_or_refuse(ctx)
+    assert ctx.match is not None
+    given = (ctx.match["id"] or "").removeprefix("#").strip()
+    ident = parse_id(given) if given else None
+    if given and ident is None:
+        raise NotFound("branch_not_found", id=given)
+    if ident is not None:  # 进度 #branch: one branch, for whoever may view its compliance
+        branch = meetings.get_branch(ctx.session, ident)
+    elif meetings.oversees(ctx.session, ctx.member):  # an admin or instructor: the branches behind
+        found = compliance.overview(ctx.session, actor=ctx.member, now=ctx.now, settings=ctx.settings)
+        return T.overview_report(found, ctx.now, ctx.settings)
+    else:
+        branch = branch_or_refuse(ctx)
     bc = compliance.branch_compliance(ctx.session, actor=ctx.member, branch=branch, now=ctx.now,
                                       settings=ctx.settings)
-    return T.progress_report(bc, ctx.now, ctx.settings)
+    return T.progress_report(bc, ctx.now, ctx.settings, overseer=ident is not None and meetings.oversees(
+        ctx.session, ctx.member))

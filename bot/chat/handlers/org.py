@@ -48,7 +48,7 @@ def _wanted_id(ctx: Context, not_found: str) -> int | None:
 @routes.text(r"绑定\s*(.*)", priority=80, name="org.bind")
 def bind(ctx: Context) -> Reply:
     code = _arg(ctx)
-    if not code:
+    if not code and ctx.member is None:
         raise Invalid("bind_format")
     done = binding.bind(ctx.session, ctx.store, openid=ctx.openid, code=code, now=ctx.now,
                         policy=binding.BindPolicy.from_settings(ctx.settings))

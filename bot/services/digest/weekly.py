@@ -1,10 +1,11 @@
-"""The weekly digest: a committee subtree's figures (WeeklyFigures), and the digests due: from DIGEST_TIME
-(Monday 08:30) each committee admin gets this week's, once. Returns outbox.Due items; writes nothing."""
+"""The weekly digest: a committee subtree's figures (WeeklyFigures), and the digests due: on the digest day
+from DIGEST_TIME (Monday 08:30) each committee admin gets the past week's, once; never on another day (a
+scheduler started on a Wednesday sends nothing until Monday). Returns outbox.Due items; writes nothing."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,15 +38,18 @@ class WeeklyFigures:
     undeliverable: int
 
 
-def weekly_figures(session: Session, committee_id: int, now: datetime, settings: Settings) -> WeeklyFigures:
-    """The week before `now` for the committee and every committee below it."""
+def weekly_figures(session: Session, committee_id: int, now: datetime, settings: Settings,
+                   since: datetime | None = None, until: datetime | None = None) -> WeeklyFigures:
+    """The week [since, until) (default: the 7 days before `now`) for the committee and every committee
+    below it; open items and compliance as of `now`."""
     ids = committee_ids_under(session, committee_id)
-    week_ago = now - timedelta(days=7)
+    week_ago = since if since is not None else now - timedelta(days=7)
+    end = until if until is not None else now
     met = session.execute(
         select(func.count(Meeting.id), func.count(func.distinct(Meeting.branch_id)))
         .join(Branch, Branch.id == Meeting.branch_id)
         .where(Branch.committee_id.in_(ids), Meeting.status == "scheduled",
-               Meeting.starts_at >= week_ago, Meeting.starts_at < now)
+               Meeting.starts_at >= week_ago, Meeting.starts_at < end)
     ).one()
     day = today(now, settings)
     open_items, overdue = session.execute(
@@ -57,7 +61,7 @@ def weekly_figures(session: Session, committee_id: int, now: datetime, settings:
         select(func.count(Notification.id))
         .join(Member, Member.id == Notification.recipient_id)
         .join(Branch, Branch.id == Member.branch_id)
-        .where(Notification.status.in_(UNDELIVERED), Notification.due_at >= week_ago, Notification.due_at < now,
+        .where(Notification.status.in_(UNDELIVERED), Notification.due_at >= week_ago, Notification.due_at < end,
                Branch.committee_id.in_(ids))
     ) or 0
     gaps = inactive = 0
@@ -70,23 +74,31 @@ def weekly_figures(session: Session, committee_id: int, now: datetime, settings:
                          open_items=int(open_items or 0), overdue=int(overdue or 0), undeliverable=int(undeliverable))
 
 
-def week_of(now: datetime, settings: Settings) -> str | None:
-    """This digest week's slot ("2026-W48") once DIGEST_TIME has passed this week, else None."""
+def digest_day(now: datetime, settings: Settings) -> date | None:
+    """Today if it is the digest day (DIGEST_TIME's weekday) and DIGEST_TIME has passed, else None."""
     day_name, _, at = settings["DIGEST_TIME"].partition(" ")
-    weekday = WEEKDAYS.index(day_name)
     day = today(now, settings)
-    start_day = day - timedelta(days=(day.weekday() - weekday) % 7)
-    if now < at_local(start_day, parse_hhmm(at), settings):
+    if day.weekday() != WEEKDAYS.index(day_name) or now < at_local(day, parse_hhmm(at), settings):
         return None
-    iso = start_day.isocalendar()
+    return day
+
+
+def week_of(now: datetime, settings: Settings) -> str | None:
+    """This digest's slot ("2026-W48") on the digest day once DIGEST_TIME has passed, else None."""
+    day = digest_day(now, settings)
+    if day is None:
+        return None
+    iso = day.isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
 
 
 def digests_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     """Each active committee admin's digest of this week, not yet written."""
-    week = week_of(now, settings)
-    if week is None:
+    week, day = week_of(now, settings), digest_day(now, settings)
+    if week is None or day is None:
         return []
+    first = day - timedelta(days=7)  # the seven days before the digest day, counted whole
+    since, until = at_local(first, time(0), settings), at_local(day, time(0), settings)
     admins = session.execute(
         select(RoleGrant.member_id, RoleGrant.scope_id, Committee.name)
         .join(Committee, Committee.id == RoleGrant.scope_id)
@@ -100,8 +112,10 @@ def digests_due(session: Session, now: datetime, settings: Settings) -> list[Due
     for admin_id, committee_id, committee in admins:
         figures = figures_of.get(committee_id)
         if figures is None:
-            figures = figures_of[committee_id] = weekly_figures(session, committee_id, now, settings)
+            figures = figures_of[committee_id] = weekly_figures(session, committee_id, now, settings,
+                                                                since, until)
         due.append(Due("digest", admin_id, "committee", committee_id, week, at,
                        {"committee_id": committee_id, "committee": committee, "week": week,
+                        "first": first.isoformat(), "last": (day - timedelta(days=1)).isoformat(),
                         "figures": asdict(figures)}))
     return due

@@ -42,6 +42,7 @@ class AttendanceSummary:
     late_names: list[str] = field(default_factory=list)
     leave_names: list[str] = field(default_factory=list)
     absent_names: list[str] = field(default_factory=list)
+    started: bool = True  # False: the meeting has not begun (签到情况 says so, no quorum yet)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -79,4 +80,4 @@ def summarize(session: Session, *, actor: authz.Actor | None, meeting: Meeting, 
         expected=len(roll), present=len(present_names), leave=len(leave_names), absent=len(absent_names),
         late=len(late_names), extra=len(rows) - len(present_names), quorum_rule=rule, quorum_base=base,
         quorum_present=present_q, quorum_met=met, present_names=present_names, late_names=late_names,
-        leave_names=leave_names, absent_names=absent_names)
+        leave_names=leave_names, absent_names=absent_names, started=meeting.starts_at <= now)

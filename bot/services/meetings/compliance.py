@@ -23,7 +23,9 @@ from bot.infra.clock import local_tz
 from bot.models import Attendance, Branch, Meeting, Member, PartyGroup
 from bot.services import authz
 from bot.services.authz import Action
+from bot.services.errors import NotFound
 from bot.services.meetings.attendance import quorum_met
+from bot.services.meetings.scheduling import overseen_branch_ids
 from bot.services.org.structure import committee_subtree
 
 
@@ -33,6 +35,12 @@ class UnquorateMeeting:
     starts_at: datetime
     present: int
     base: int
+
+
+@dataclass(frozen=True)
+class ScheduledMeeting:
+    meeting_id: int
+    starts_at: datetime
 
 
 @dataclass
@@ -47,6 +55,7 @@ class PeriodStatus:
     missing: int
     period: str = "month"  # month | quarter | year
     unquorate: list[UnquorateMeeting] = field(default_factory=list)  # why some meetings did not count
+    scheduled: list[ScheduledMeeting] = field(default_factory=list)  # in the period, not yet started
 
 
 @dataclass
@@ -60,6 +69,10 @@ class BranchCompliance:
     @property
     def missing_types(self) -> list[str]:
         return [item.meeting_type for item in self.items if item.missing > 0]
+
+    @property
+    def missing_total(self) -> int:
+        return sum(item.missing for item in self.items)
 
 
 def period_bounds(now: datetime, period: str, settings: Settings) -> tuple[str, datetime, datetime]:
@@ -100,9 +113,18 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
         .where(Member.branch_id.in_(branch_ids), Member.active.is_(True)).group_by(Member.branch_id))}
     held_filter = and_(Meeting.branch_id.in_(branch_ids), Meeting.status == "scheduled",
                        Meeting.starts_at >= earliest, Meeting.starts_at <= now)
-    # 4. meetings held in the widest period
-    meetings = session.execute(select(Meeting.id, Meeting.branch_id, Meeting.type, Meeting.starts_at,
-                                      Meeting.group_id).where(held_filter)).all()
+    # 4. meetings held in the widest period, and those scheduled in it that have not started yet
+    latest_end = max(periods[p][2] for p in used)
+    meetings: list[Any] = []
+    coming_rows: list[Any] = []
+    for row in session.execute(select(Meeting.id, Meeting.branch_id, Meeting.type, Meeting.starts_at,
+                                      Meeting.group_id).where(
+            Meeting.branch_id.in_(branch_ids), Meeting.status == "scheduled", Meeting.starts_at >= earliest,
+            Meeting.starts_at < latest_end).order_by(Meeting.starts_at, Meeting.id)):
+        (meetings if row.starts_at <= now else coming_rows).append(row)
+    coming: dict[int, list[Any]] = defaultdict(list)
+    for later in coming_rows:
+        coming[later.branch_id].append(later)
     # 5. who of the roll came to each of them
     present = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in session.execute(
         select(Attendance.meeting_id,
@@ -162,7 +184,10 @@ def _compute(session: Session, branch_ids: Select[Any], now: datetime,
             else:
                 required = 1
                 missing = max(0, required - ok)
-            items.append(PeriodStatus(mtype, label, start, end, required, ok, bad, missing, period, unquorate))
+            scheduled = [ScheduledMeeting(row.id, row.starts_at) for row in coming.get(branch.id, [])
+                         if row.type == mtype and start <= row.starts_at < end]
+            items.append(PeriodStatus(mtype, label, start, end, required, ok, bad, missing, period, unquorate,
+                                      scheduled))
         out.append(BranchCompliance(branch.id, branch.name, branch.committee_id, items, last.get(branch.id)))
     return out
 
@@ -181,6 +206,20 @@ def subtree_compliance(session: Session, committee_id: int, now: datetime,
     digest: what is due, no actor)."""
     ids = select(Branch.id).where(Branch.committee_id.in_(committee_subtree(committee_id)))
     return _compute(session, ids, now, settings)
+
+
+def overview(session: Session, *, actor: authz.Actor | None, now: datetime,
+             settings: Settings) -> list[BranchCompliance]:
+    """进度 for an admin or instructor: every branch they oversee (scheduling.overseen_branch_ids, each
+    grant checked with authz), most behind first (most meetings missing, then longest without a meeting)."""
+    if not isinstance(actor, Member):
+        authz.deny(actor, Action.VIEW_COMPLIANCE, "overview")
+    ids = overseen_branch_ids(session, actor)
+    if not ids:
+        raise NotFound("no_overseen_branch")
+    found = _compute(session, select(Branch.id).where(Branch.id.in_(ids)), now, settings)
+    return sorted(found, key=lambda bc: (-bc.missing_total, bc.last_activity_at.timestamp()
+                                         if bc.last_activity_at else float("-inf"), bc.branch_id))
 
 
 def all_compliance(session: Session, now: datetime, settings: Settings) -> list[BranchCompliance]:

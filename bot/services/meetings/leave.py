@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.models import LeaveRequest, Meeting, Member, RoleGrant
+from bot.models import Attendance, LeaveRequest, Meeting, Member, RoleGrant
 from bot.services import authz
 from bot.services.authz import Action
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -28,6 +28,19 @@ class LeaveInfo:
     starts_at: datetime
     reason: str
     status: str  # pending | approved | rejected
+
+
+def leave_candidates(session: Session, member: Member | None, now: datetime) -> list[Meeting]:
+    """The meetings the member may still ask leave for: scheduled, not started, expected at, not checked
+    in to, soonest first (请假 without naming a meeting picks from these)."""
+    if member is None:
+        raise PermissionDenied("unbound")
+    if member.branch_id is None:
+        return []
+    checked = set(session.scalars(select(Attendance.meeting_id).where(Attendance.member_id == member.id)))
+    return [m for m in upcoming(session, member.branch_id, now, limit=20)
+            if m.starts_at > now and m.id not in checked
+            and any(e.id == member.id for e in expected_members(session, m))]
 
 
 def next_meeting_for(session: Session, member: Member, now: datetime) -> Meeting | None:
@@ -77,6 +90,9 @@ def request_leave(session: Session, *, member: Member | None, reason: str, now: 
         raise Conflict("leave_started")
     if not any(m.id == member.id for m in expected_members(session, meeting)):
         raise PermissionDenied("leave_no_meeting")
+    if session.scalar(select(Attendance.id).where(Attendance.meeting_id == meeting.id,
+                                                  Attendance.member_id == member.id)) is not None:
+        raise Conflict("leave_checked_in", when=meeting.starts_at, type=meeting.type)
     existing = session.scalar(select(LeaveRequest).where(LeaveRequest.meeting_id == meeting.id,
                                                          LeaveRequest.member_id == member.id))
     if existing is not None:

@@ -10,6 +10,8 @@ media/get) is the caller's: a MediaSource it passes in.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -22,11 +24,12 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra.text import MAX_ID
-from bot.models import Meeting, Member, MinutesMedia
+from bot.models import Branch, Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
-from bot.services.errors import Conflict, Invalid
+from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.meetings.scheduling import recent
 
 log = logging.getLogger("zhibu.minutes")
@@ -198,3 +201,111 @@ def fetch_missing(source: MediaSource, limit: int = 50, *, now: datetime) -> int
                                                                  MinutesMedia.created_at >= since)
                                    .order_by(MinutesMedia.id).limit(limit)))
     return sum(1 for row_id in ids if fetch_one(source, row_id, now=now))
+
+
+# -- reading back (查看记录, the minutes page) ------------------------------------------------------
+MINUTES_LINK_TTL = timedelta(days=7)  # how long a link to the minutes page works
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int  # the MinutesMedia row
+    kept: bool  # the file is in MEDIA_DIR (False: still being fetched from WeChat)
+
+
+@dataclass(frozen=True)
+class MinutesView:
+    meeting_id: int
+    type: str
+    starts_at: datetime
+    branch_name: str
+    text: str
+    paragraphs: int
+    photos: list[Photo]
+    key: str  # the page's signed key (minutes_key), valid until `expires`
+    expires: datetime
+
+
+def _minutes_sig(secret: str, meeting_id: int, expires: int) -> str:
+    msg = f"minutes|{meeting_id}|{expires}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
+
+
+def minutes_key(meeting_id: int, expires: datetime, secret: str) -> str:
+    stamp = int(expires.timestamp())
+    return f"{stamp}.{_minutes_sig(secret, meeting_id, stamp)}"
+
+
+def minutes_key_valid(meeting_id: int, key: str, now: datetime, secret: str) -> bool:
+    stamp_text, _, sig = (key or "").partition(".")
+    if not stamp_text.isdigit() or len(stamp_text) > 12:
+        return False
+    stamp = int(stamp_text)
+    return hmac.compare_digest(_minutes_sig(secret, meeting_id, stamp), sig) and now.timestamp() < stamp
+
+
+def _view(session: Session, meeting: Meeting, now: datetime, secret: str) -> MinutesView:
+    branch = session.get(Branch, meeting.branch_id)
+    rows = session.scalars(select(MinutesMedia).where(MinutesMedia.meeting_id == meeting.id)
+                           .order_by(MinutesMedia.id))
+    expires = now + MINUTES_LINK_TTL
+    return MinutesView(meeting.id, meeting.type, meeting.starts_at, branch.name if branch else "",
+                       meeting.minutes_text or "", paragraphs(meeting),
+                       [Photo(r.id, bool(r.path)) for r in rows], minutes_key(meeting.id, expires, secret), expires)
+
+
+def readable(session: Session, *, actor: Member | None, now: datetime, branch_ids: list[int],
+             meeting_id: int | None = None) -> Meeting:
+    """The meeting 查看记录 means: the one named, else the latest recorded one of `branch_ids` (the
+    reader's branch, or the branches they oversee)."""
+    meeting: Meeting | None
+    if meeting_id is not None:
+        meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
+        if meeting is None or meeting.status == "deleted":
+            raise NotFound("meeting_not_found")
+    else:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.branch_id.in_(branch_ids), Meeting.status == "scheduled", Meeting.recorded_at.is_not(None),
+            Meeting.starts_at <= now).order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1)).first()
+        if meeting is None:
+            raise NotFound("minutes_none_recorded")
+    authz.require(session, actor, Action.VIEW_MINUTES, meeting)
+    return meeting
+
+
+def read(session: Session, *, actor: Member | None, meeting: Meeting, now: datetime,
+         settings: Settings) -> MinutesView:
+    """查看记录: the text, the photos and a signed key to the minutes page, for the branch's members and
+    the committee (VIEW_MINUTES)."""
+    authz.require(session, actor, Action.VIEW_MINUTES, meeting)
+    return _view(session, meeting, now, str(settings["SECRET_KEY"]))
+
+
+def read_by_key(session: Session, *, meeting_id: int, key: str, now: datetime,
+                settings: Settings) -> MinutesView:
+    """The minutes page: whoever holds a valid signed key (the link 查看记录 sent) reads them."""
+    secret = str(settings["SECRET_KEY"])
+    if not (1 <= meeting_id <= MAX_ID) or not minutes_key_valid(meeting_id, key, now, secret):
+        raise PermissionDenied("minutes_link_expired")
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.status == "deleted":
+        raise NotFound("meeting_not_found")
+    view = _view(session, meeting, now, secret)
+    stamp_text = key.partition(".")[0]
+    return MinutesView(view.meeting_id, view.type, view.starts_at, view.branch_name, view.text, view.paragraphs,
+                       view.photos, key, datetime.fromtimestamp(int(stamp_text), tz=now.tzinfo))
+
+
+def photo_path(session: Session, *, meeting_id: int, photo_id: int, key: str, now: datetime,
+               settings: Settings, media_dir: str) -> str:
+    """The file of one photo of the minutes, for a valid key; only a file inside `media_dir` (MEDIA_DIR)."""
+    if not (1 <= meeting_id <= MAX_ID) or not minutes_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
+        raise PermissionDenied("minutes_link_expired")
+    row = session.get(MinutesMedia, photo_id) if 1 <= photo_id <= MAX_ID else None
+    if row is None or row.meeting_id != meeting_id or not row.path:
+        raise NotFound("minutes_photo_missing")
+    root = os.path.realpath(media_dir)
+    path = os.path.realpath(row.path)
+    if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+        raise NotFound("minutes_photo_missing")
+    return path

@@ -22,17 +22,49 @@ from bot.config import Settings
 from bot.models import Meeting, Member
 from bot.services import authz
 from bot.services.authz import Action
-from bot.services.errors import Conflict, Invalid, PermissionDenied
+from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.meetings.scheduling import get_meeting
 
 _TOKEN_RE = re.compile(r"(?P<mid>[0-9]{1,12})\.(?P<win>[0-9]{1,12})\.(?P<sig>[A-Za-z0-9_-]{22})")
 CLOCK_SKEW_SECONDS = 2  # a phone's scan may reach us a moment before the projector's next slot
+# The official-account QR on the projector rotates too: a WeChat temporary QR whose scene names the meeting
+# and the minute it was made (signed), created to expire after OFFICIAL_TTL_SECONDS; a scan of an older one
+# is refused, so a forwarded photo of it stops working within minutes.
+OFFICIAL_ROTATE_SECONDS = 60
+OFFICIAL_TTL_SECONDS = 180
+_ROTATED_RE = re.compile(r"(?P<base>.+)\.(?P<win>[0-9]{1,12})\.(?P<sig>[A-Za-z0-9_-]{10})")
 
 
 def _sig(secret: str, *parts: object) -> str:
     msg = "|".join(str(p) for p in parts).encode()
     digest = hmac.new(str(secret).encode(), msg, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def official_scene(scene: str, now: datetime, secret: str) -> str:
+    """The scene of the projector's official-account QR for this minute: `<scene>.<minute>.<signature>`
+    (the meeting's own scene if that would pass WeChat's 64 characters)."""
+    window = int(now.timestamp()) // OFFICIAL_ROTATE_SECONDS
+    rotated = f"{scene}.{window}.{_sig(secret, 'official', scene, window)[:10]}"
+    return rotated if len(rotated) <= 64 else scene
+
+
+def scene_of(event_key: str, now: datetime, secret: str) -> str:
+    """The meeting scene a scanned official-account QR names. A rotated scene is checked: forged is
+    NotFound("checkin_scene_unknown"), older than OFFICIAL_TTL_SECONDS Invalid("checkin_scene_expired"); a
+    meeting's plain scene is taken as it is (`seed-demo --export`'s checkin_scene, a contract)."""
+    found = _ROTATED_RE.fullmatch(event_key)
+    if found is None:
+        return event_key
+    base, window = found["base"], int(found["win"])
+    if not hmac.compare_digest(_sig(secret, "official", base, window)[:10], found["sig"]):
+        raise NotFound("checkin_scene_unknown")
+    age = int(now.timestamp()) + CLOCK_SKEW_SECONDS - window * OFFICIAL_ROTATE_SECONDS
+    if age < 0:
+        raise NotFound("checkin_scene_unknown")
+    if age > OFFICIAL_TTL_SECONDS:
+        raise Invalid("checkin_scene_expired", minutes=OFFICIAL_TTL_SECONDS // 60)
+    return base
 
 
 def make_token(meeting_id: int, now: datetime, secret: str, rotate_seconds: int) -> str:

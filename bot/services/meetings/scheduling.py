@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.infra.text import MAX_ID
-from bot.models import Branch, Meeting, Member, Notification, PartyGroup, RoleGrant
+from bot.models import Branch, Committee, Meeting, Member, Notification, PartyGroup, RoleGrant, SocialOrg
 from bot.services import authz
 from bot.services.authz import Action
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.notify.outbox import enqueue_many
+from bot.services.org.structure import committee_subtree
 
 MAX_AHEAD = timedelta(days=366)
 
@@ -28,6 +30,13 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
     if meeting is None or meeting.status == "deleted":
         raise NotFound("meeting_not_found")
     return meeting
+
+
+def get_branch(session: Session, branch_id: int) -> Branch:
+    branch = session.get(Branch, branch_id) if 1 <= branch_id <= MAX_ID else None
+    if branch is None:
+        raise NotFound("branch_not_found", id=str(branch_id))
+    return branch
 
 
 def managed_branch(session: Session, member: Member | None) -> Branch | None:
@@ -53,6 +62,80 @@ def upcoming_for(session: Session, *, actor: Member | None, now: datetime) -> tu
     if branch is None:
         raise PermissionDenied("unbound")
     return branch, upcoming(session, branch.id, now)
+
+
+@dataclass(frozen=True)
+class BranchMeeting:
+    """A meeting as a committee's list shows it: with its branch."""
+
+    id: int
+    type: str
+    starts_at: datetime
+    place: str
+    branch_id: int
+    branch_name: str
+
+
+OVERSEER_ROLES = ("admin", "instructor")
+
+
+def oversees(session: Session, member: Member | None) -> bool:
+    """Does the member read for a committee (admin) or for assigned organizations (instructor), without
+    acting for a branch as its secretary or committee member? Then 会议, 进度, 签到情况 answer for the
+    branches they oversee (overseen_branch_ids)."""
+    if member is None:
+        return False
+    roles = set(session.scalars(select(RoleGrant.role).where(RoleGrant.member_id == member.id)))
+    return bool(roles & set(OVERSEER_ROLES)) and not roles & {"secretary", "committee_member"}
+
+
+def overseen_branch_ids(session: Session, actor: Member | None) -> list[int]:
+    """The branches an admin (their committee's subtree) or an instructor (the branches covering the
+    organizations assigned to them) reads; each grant is checked with authz (VIEW_BRANCH on its scope)."""
+    if actor is None:
+        return []
+    ids: set[int] = set()
+    for grant in session.scalars(select(RoleGrant).where(RoleGrant.member_id == actor.id,
+                                                         RoleGrant.role.in_(OVERSEER_ROLES))):
+        if grant.scope_type == "committee":
+            committee = session.get(Committee, grant.scope_id)
+            if committee is None or not authz.can(session, actor, Action.VIEW_BRANCH, committee):
+                continue
+            ids.update(session.scalars(select(Branch.id).where(
+                Branch.committee_id.in_(committee_subtree(committee.id)))))
+        elif grant.scope_type == "organization":
+            org = session.get(SocialOrg, grant.scope_id)
+            if org is not None and org.branch_id is not None and authz.can(session, actor, Action.VIEW_BRANCH, org):
+                ids.add(org.branch_id)
+    return sorted(ids)
+
+
+def upcoming_overseen(session: Session, *, actor: Member | None, now: datetime,
+                      limit: int = 20) -> list[BranchMeeting]:
+    """会议 for an admin or instructor: the coming meetings of the branches they oversee, soonest first."""
+    ids = overseen_branch_ids(session, actor)
+    if not ids:
+        raise NotFound("no_overseen_branch")
+    rows = session.execute(
+        select(Meeting, Branch.name).join(Branch, Branch.id == Meeting.branch_id)
+        .where(Meeting.branch_id.in_(ids), Meeting.status == "scheduled", Meeting.ends_at > now)
+        .order_by(Meeting.starts_at, Meeting.id).limit(limit)).all()
+    return [BranchMeeting(m.id, m.type, m.starts_at, m.place or "", m.branch_id, name) for m, name in rows]
+
+
+def latest_overseen(session: Session, *, actor: Member | None, now: datetime) -> Meeting | None:
+    """签到情况 for an admin or instructor: the most recent meeting of their branches that has started,
+    else the soonest coming one."""
+    ids = overseen_branch_ids(session, actor)
+    if not ids:
+        raise NotFound("no_overseen_branch")
+    base = select(Meeting).where(Meeting.branch_id.in_(ids), Meeting.status == "scheduled")
+    found = session.scalars(base.where(Meeting.starts_at <= now)
+                            .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1)).first()
+    if found is None:
+        found = session.scalars(base.where(Meeting.ends_at > now)
+                                .order_by(Meeting.starts_at, Meeting.id).limit(1)).first()
+    return found
 
 
 def upcoming(session: Session, branch_id: int, now: datetime, limit: int = 10) -> list[Meeting]:
@@ -200,7 +283,7 @@ def create_meeting(session: Session, *, actor: Member | None, branch: Branch, me
             session.add(meeting)
     except IntegrityError as exc:
         raise _lost_to_a_duplicate(session, exc, branch.id, meeting_type, starts_at) from None
-    _notify(session, meeting, "meeting_published", now)
+    _notify(session, meeting, "meeting_published", now, actor=actor)
     return meeting
 
 
@@ -242,7 +325,7 @@ def reschedule(session: Session, *, actor: Member | None, meeting: Meeting, star
                                    other_than=meeting.id) from None
     if not changed:
         raise Conflict("meeting_cancelled") if meeting.status != "scheduled" else Conflict("meeting_changed")
-    _notify(session, meeting, "meeting_changed", now, old=old)
+    _notify(session, meeting, "meeting_changed", now, old=old, actor=actor)
     return meeting
 
 
@@ -257,7 +340,7 @@ def cancel(session: Session, *, actor: Member | None, meeting: Meeting, now: dat
     check_cancel(session, actor=actor, meeting=meeting, now=now)
     if not _update_if(session, meeting, {"status": "cancelled", "revision": Meeting.revision + 1}):
         raise Conflict("meeting_cancelled")  # a concurrent 取消会议 (or a deletion) came first
-    _notify(session, meeting, "meeting_cancelled", now)
+    _notify(session, meeting, "meeting_cancelled", now, actor=actor)
     return meeting
 
 
@@ -272,8 +355,10 @@ def _update_if(session: Session, meeting: Meeting, values: dict[str, Any], *when
     return changed
 
 
-def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: datetime | None = None) -> int:
-    """A notice of `kind` to each member who should attend (wording: bot/texts/meetings.py NOTICES)."""
+def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: datetime | None = None,
+            actor: Member | None = None) -> int:
+    """A notice of `kind` to each member who should attend but the one who acted (the secretary who
+    scheduled, moved or cancelled it knows); wording: bot/texts/meetings.py NOTICES."""
     params: dict[str, Any] = {"meeting_id": meeting.id, "type": meeting.type,
                               "starts_at": meeting.starts_at.isoformat(), "place": meeting.place,
                               "revision": meeting.revision, "topic": meeting.topic or ""}
@@ -281,7 +366,7 @@ def _notify(session: Session, meeting: Meeting, kind: str, now: datetime, old: d
         params["old_starts_at"] = old.isoformat()
     rows = [dict(kind=kind, recipient_id=m.id, params=params, due_at=now, subject_type="meeting",
                  subject_id=meeting.id, slot=f"rev{meeting.revision}")
-            for m in expected_members(session, meeting)]
+            for m in expected_members(session, meeting) if actor is None or m.id != actor.id]
     enqueue_many(session, rows, now)
     return len(rows)
 

@@ -1,8 +1,9 @@
 """Delivering one notice: choose the channel the member can receive, shape the message for it, send.
 
 Channels, in order of preference, by what the member has:
-1. template message on the official account (needs an openid and a template id for the notice's kind;
-   fields at most 20 characters, no line breaks, so values are flattened and cut);
+1. template message on the official account (needs an openid and a template id for the notice's kind):
+   the notice's fields fill the keywords of its kind's template (settings["NOTICE_TEMPLATES"]), each
+   value on one line and cut to its keyword type's limit; the message links to the notice's page;
 2. subscribe message (订阅通知) when the member has an unused consent for the kind's template: each
    accept in a subscribe_msg_popup_event allows one send;
 3. customer-service text inside the 48-hour window since the member's last message (at most
@@ -51,6 +52,7 @@ class Notice:
     fields: Mapping[str, Any]
     openid: str | None
     member_name: str = ""
+    url: str | None = None  # the notice's page (the template message's link)
 
 
 @dataclass
@@ -79,7 +81,8 @@ class NoticeSender(Protocol):
     """The three ways a notice reaches a phone. Each returns WeChat's msgid (None when it gives none)
     or raises Transient (may pass: retry later) or Refused (this channel refuses this member)."""
 
-    def send_template(self, openid: str, template_id: str, data: TemplateData) -> str | None: ...
+    def send_template(self, openid: str, template_id: str, data: TemplateData,
+                      url: str | None = None) -> str | None: ...
 
     def send_subscribe(self, openid: str, template_id: str, data: TemplateData) -> str | None: ...
 
@@ -92,9 +95,26 @@ def flatten(value: Any, limit: int = TEMPLATE_FIELD_LIMIT) -> str:
     return shorten(value, limit)
 
 
-def template_data(notice: Notice) -> TemplateData:
-    """The template's fields: the notice's own, or its text split into two."""
+KEYWORD_LIMITS = {"thing": 20, "phrase": 5, "name": 10, "symbol": 5, "car_number": 8, "phone_number": 17}
+OTHER_KEYWORD_LIMIT = 32  # time, date, number, character_string, …
+
+
+def keyword_value(keyword: str, value: Any) -> str:
+    """`value` shaped for a template keyword: one line, cut to the keyword type's limit (thing1: 20)."""
+    return flatten(value, KEYWORD_LIMITS.get(keyword.rstrip("0123456789"), OTHER_KEYWORD_LIMIT))
+
+
+def template_data(notice: Notice, settings: Settings | None = None) -> TemplateData:
+    """The template's keywords: the notice's fields by role put into the keywords of its kind's template
+    (settings["NOTICE_TEMPLATES"]); fields already named by keyword (rows written with their words) as
+    they are; no fields: its text split into two."""
     fields: Mapping[str, Any] = notice.fields
+    spec = dict((settings or {}).get("NOTICE_TEMPLATES") or {}).get(notice.kind)
+    if fields and spec:
+        keyed = {kw: fields[role] for kw, role in dict(spec["fields"]).items()
+                 if role in fields and str(fields[role]).strip()}
+        if keyed:
+            return {kw: {"value": keyword_value(kw, value)} for kw, value in keyed.items()}
     if not fields:
         lines = [ln for ln in notice.text.splitlines() if ln.strip()] or [notice.text]
         split = {"thing1": lines[0], "thing2": " ".join(lines[1:]) if len(lines) > 1 else ""}
@@ -173,14 +193,14 @@ def deliver(db: Database, store: Store, sender: NoticeSender, notice: Notice, no
         template_id = templates.get(notice.kind, templates.get("*"))
         if template_id:
             try:
-                msgid = sender.send_template(openid, template_id, template_data(notice))
+                msgid = sender.send_template(openid, template_id, template_data(notice, settings), notice.url)
                 return Outcome(SENT, "template", msgid=msgid, refused=refused)
             except Refused as exc:
                 refused.append(f"template {exc.errcode}")
         sub_id = dict(settings.get("SUBSCRIBE_TEMPLATE_IDS") or {}).get(notice.kind)
         if sub_id and _take_consent(db, openid, sub_id, now):
             try:
-                msgid = sender.send_subscribe(openid, sub_id, template_data(notice))
+                msgid = sender.send_subscribe(openid, sub_id, template_data(notice, settings))
                 return Outcome(SENT, "subscribe", msgid=msgid, refused=refused)
             except Transient:
                 _give_back_consent(db, openid, sub_id)
@@ -280,3 +300,25 @@ def subscribe_event(session: Session, openid: str, event: str, body: Any, now: d
         status = "accept" if str(item.get("SubscribeStatusString") or "").lower() == "accept" else "reject"
         add_consent(session, openid, template_id, status, now, grant=event == "subscribe_msg_popup_event")
     return len(items)
+
+
+# -- the notice page (the template message's link) -------------------------------------------------
+@dataclass(frozen=True)
+class NoticeRecord:
+    """What the notice page shows: the row's kind, its words if recorded, else its facts, and when."""
+
+    id: int
+    kind: str
+    text: str
+    params: dict[str, Any]
+    at: datetime
+
+
+def notice_record(session: Session, notice_id: int) -> NoticeRecord | None:
+    """Notice `notice_id` for its page (the link's signature is the authority: no login), or None."""
+    from bot.models import Notification
+
+    row = session.get(Notification, notice_id)
+    if row is None:
+        return None
+    return NoticeRecord(row.id, row.kind, row.text or "", dict(row.payload or {}), row.sent_at or row.due_at)

@@ -169,6 +169,11 @@ def bind(session: Session, store: Store, *, openid: str, code: str, now: datetim
          policy: BindPolicy = BindPolicy()) -> Bound:
     """Bind `openid` to the member the code was issued for (the code is the authority); refusals say why."""
     code = code.strip()
+    holder = session.scalars(select(Member).where(Member.openid == openid)).first()
+    if holder is not None and not _moves_elsewhere(session, code, holder, now):
+        # Already bound: say so; a wrong or used code from a bound account is no attempt on a code.
+        branch = session.get(Branch, holder.branch_id) if holder.branch_id else None
+        return Bound(holder, branch.name if branch else None, already=True)
     if not CODE_RE.fullmatch(code):
         raise Invalid("bind_format")
     try:
@@ -179,6 +184,16 @@ def bind(session: Session, store: Store, *, openid: str, code: str, now: datetim
     except StoreUnavailable as exc:
         log.warning("store unavailable: binding refused for %s", openid)
         raise TryLater("bind_unavailable") from exc
+
+
+def _moves_elsewhere(session: Session, code: str, holder: Member, now: datetime) -> bool:
+    """Is `code` a live code for another member than the one this account is bound to (then binding
+    goes on and is refused as bind_openid_taken, as before)?"""
+    if not CODE_RE.fullmatch(code):
+        return False
+    live = session.scalars(select(BindCode).where(BindCode.code == code, BindCode.used_at.is_(None),
+                                                  BindCode.revoked_at.is_(None), BindCode.expires_at > now)).first()
+    return live is not None and live.member_id != holder.id
 
 
 def _bind(session: Session, store: Store, openid: str, code: str, now: datetime, policy: BindPolicy) -> Bound:
