@@ -64,7 +64,9 @@ def test_leave_request_notifies_the_secretary_and_is_approved(chat: Chat, db: Se
 
 
 def test_bad_leave_requests(chat: Chat, db: Session, clock: FrozenClock, world: dict[str, Any]) -> None:
-    assert chat.say("o_zhang", "请假") == T.LEAVE_NEED_REASON
+    # 事由？ is a step: the next message is the reason (issue 12 §4); 取消 leaves it with nothing filed
+    assert chat.say("o_zhang", "请假") == T.LEAVE_ASK_REASON.format(when="12月2日（周三）19:30", label="支部党员大会")
+    assert chat.say("o_zhang", "取消") == "已取消：请假申请没有提交。"
     assert chat.say("o_nobody", "请假 有事") == T.CHK_UNBOUND
     chat.say("o_zhang", "请假 出差")
     assert chat.say("o_zhang", "请假 还是出差") == T.LEAVE_ALREADY.format(
@@ -158,3 +160,10 @@ def test_no_leave_for_a_meeting_already_checked_in_to(chat: Chat, db: Session, c
     reply = chat.say("o_zhang", "请假 临时有事")
     assert reply.startswith("已提交请假：12月2日（周三）19:30 的支部党员大会")
     assert [r.meeting_id for r in _rows(db, LeaveRequest)] == [world["meeting"].id]
+
+
+def test_the_reason_asked_for_is_the_next_message(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    assert chat.say("o_zhang", "请假").startswith("为 12月2日（周三）19:30 的支部党员大会请假，事由是什么？")
+    assert chat.say("o_zhang", "单位加班").startswith("已提交请假")
+    [req] = _rows(db, LeaveRequest)
+    assert req.reason == "单位加班"

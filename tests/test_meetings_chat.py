@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.infra.clock import FrozenClock
-from bot.models import Meeting, Notification
+from bot.models import Meeting, Notification, PartyGroup
 from bot.texts import general as G
 from bot.texts import meetings as T
 from bot.texts import render
@@ -84,8 +84,10 @@ def test_no_place_and_cancel_leaves_nothing(chat: Chat, db: Session, world: dict
 
 def test_past_time_is_refused_with_the_reason(chat: Chat, db: Session, world: dict[str, Any]) -> None:
     reply = chat.say("o_sec", "今天早上7点开党员大会，地点三楼")
-    assert reply == T.MTG_PAST.format(when="2026年11月23日（周一）07:00")
+    # The reason, and a step that takes the corrected time (issue 12 §4: "时间已过，请重新给出时间")
+    assert reply == T.MTG_PAST.format(when="2026年11月23日（周一）07:00") + "\n" + T.MTG_ASK_TIME_AGAIN
     assert _meetings(db) == []
+    assert "在三楼召开支部党员大会" in chat.say("o_sec", "明天下午三点")
 
 
 def test_time_in_past_during_ask_time_keeps_asking(chat: Chat, db: Session, world: dict[str, Any]) -> None:
@@ -245,3 +247,26 @@ def test_an_impossible_time_is_refused_with_the_reason_and_asked_again(chat: Cha
     assert chat.say("o_sec", "99点99分").startswith("“99点”不是有效的钟点")
     assert chat.say("o_sec", "12月5日 19:30") == T.MTG_ASK_PLACE
     assert not db.scalars(select(Meeting).where(Meeting.type == "general_meeting")).all()  # nothing yet
+
+
+def test_which_group_is_a_step_that_takes_the_groups_name(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    """请注明是哪个小组 (issue 12 §4): the answer 第一党小组 is understood, and the read-back follows."""
+    branch = world["branch"]
+    f.group(db, branch.id, name="第一党小组")
+    f.group(db, branch.id, name="第二党小组")
+    db.commit()
+    asked = chat.say("o_sec", "明天晚上8点开小组会，地点活动室")
+    assert asked == T.MTG_GROUP_AMBIGUOUS.format(groups="第一党小组、第二党小组")
+    assert "召开党小组会" in chat.say("o_sec", "第一党小组")
+    assert chat.say("o_sec", "确认").startswith("已发布")
+    [meeting] = [m for m in _meetings(db) if m.type == "group_meeting"]
+    assert meeting.group_id == db.scalar(select(PartyGroup.id).where(PartyGroup.name == "第一党小组"))
+
+
+def test_a_meeting_without_a_type_asks_which_type(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    """开会 / 安排会议 without a type (issue 12 §5): the bot asks which, then goes on with what was said."""
+    assert chat.say("o_sec", "明天晚上7点开会，地点三楼会议室") == T.MTG_ASK_TYPE
+    assert chat.say("o_sec", "随便") == T.MTG_ASK_TYPE
+    readback = chat.say("o_sec", "支委会")
+    assert "在三楼会议室召开支委会" in readback and "2026年11月24日（周二）19:00" in readback
+    assert chat.say("o_sec", "确认").startswith("已发布")

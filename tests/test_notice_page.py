@@ -130,3 +130,17 @@ def test_the_notice_page_reads_on_a_phone(app: Flask, db: Session, fake_wx: Fake
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_reminders_page_is_titled_by_the_reminder(app: Flask, db: Session, fake_wx: FakeWeChat) -> None:
+    app.config["CLOCK"] = FrozenClock(NOW)
+    m = f.member(db, f.branch(db).id)
+    with app.extensions["db"].transaction() as s:
+        assert enqueue(s, kind="volunteer_pending", recipient_id=m.id, due_at=NOW, params={"count": 2}, now=NOW,
+                       subject_type="member", subject_id=m.id, slot="x")
+    assert dispatch_due(app, NOW)["sent"] == 1
+    [item] = fake_wx.inbox[m.openid or ""]
+    assert item["data"] == {"thing1": {"value": "志愿服务待确认"}, "thing2": {"value": "志愿服务记录"},
+                            "thing3": {"value": "2条待确认"}}
+    body = app.test_client().get(_path(str(item["url"]))).get_data(as_text=True)
+    assert "<h1 id=\"title\">志愿服务待确认</h1>" in body and "有2条志愿服务记录等待您确认" in body

@@ -17,6 +17,7 @@ import xmltodict
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
+from bot.config import Settings
 from bot.devtools.seed import NEWCOMER_OPENID
 from bot.infra import clock, web
 from bot.models import Branch, Meeting, Member
@@ -136,10 +137,15 @@ def personas() -> Response:
         meetings = session.scalars(select(Meeting).where(Meeting.status == "scheduled",
                                                          Meeting.ends_at >= now).order_by(Meeting.starts_at)).all()
         cfg = web.settings()
-        scenes = [{"scene": m.checkin_scene,
-                   "label": f"{clock.local(m.starts_at, cfg):%m-%d %H:%M} {T.type_label(m.type)}"
-                            + (f"：{m.topic}" if m.topic else "")} for m in meetings]
+        scenes = [{"scene": m.checkin_scene, "label": _scene_label(m, cfg)} for m in meetings]
     return jsonify(personas=people, meetings=scenes)
+
+
+def _scene_label(meeting: Meeting, settings: Settings) -> str:
+    """12-02 16:40 主题党日：学习… (the type in Chinese; a topic that repeats the type is not said twice)."""
+    label = T.type_label(meeting.type)
+    topic = (meeting.topic or "").removeprefix(label).lstrip("：: ")
+    return f"{clock.local(meeting.starts_at, settings):%m-%d %H:%M} {label}" + (f"：{topic}" if topic else "")
 
 
 @bp.post("/send")

@@ -36,7 +36,9 @@ def notice_page(notice_id: int) -> Response:
         record = notice_record(session, notice_id)
     if record is None:
         return _page(T.PAGE_TITLE, T.PAGE_NOT_FOUND, 404, ok=False)
-    text = record.text or texts.render(record.kind, record.params, settings).text
     spec = dict(settings.get("NOTICE_TEMPLATES") or {}).get(record.kind) or {}
-    title = str(spec.get("title") or T.PAGE_TITLE)
+    title, text = str(spec.get("title") or T.PAGE_TITLE), record.text
+    if "fields" not in record.params:  # a row of facts (not one written with its words): word it as sent
+        said = texts.render(record.kind, record.params, settings)
+        text, title = text or said.text, str(said.fields.get("title") or title)
     return _page(title, text, 200, ok=True, meta=T.PAGE_SENT_AT.format(when=clock.fmt_when(record.at, settings)))

@@ -14,6 +14,9 @@ CANCELLED_STEPS = {
     "meetings.confirm_reschedule": "已取消：会议没有改期，时间不变。",
     "meetings.confirm_cancel": "已放弃取消会议：会议照常举行。",
     "meetings.leave_which": "已取消：请假申请没有提交。",
+    "meetings.leave_reason": "已取消：请假申请没有提交。",
+    "meetings.ask_group": SCHEDULE_DISCARDED,
+    "meetings.ask_type": SCHEDULE_DISCARDED,
     "meetings.minutes": "已退出会议记录；已经记下的文字和照片都已保存。",
 }
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"

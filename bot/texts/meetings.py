@@ -39,6 +39,8 @@ WHEN_TIME_INVALID = "“{time}”不是有效的时刻，请重新写明时间�
 WHEN_MONTH_INVALID = "没有{month}月，请重新写明日期，例如：12月5日 19:30。"
 WHEN_DAY_INVALID = "{month}月没有{day}日，请重新写明日期，例如：12月5日 19:30。"
 WHEN_HOLIDAY_UNKNOWN = "暂时查不到“{holiday}”的日期，请直接写日期，例如：12月5日 19:30。"
+MTG_ASK_TYPE = ("安排哪一种会议？请回复：支部党员大会、支委会、党小组会、党课、主题党日、组织生活会或民主评议党员。"
+                "回复“取消”放弃。")
 MTG_ASK_PLACE = "会议地点在哪里？例如：三楼会议室。回复“无”表示暂不填写。"
 MTG_READBACK = "将于 {when} 在{place}召开{label}{topic}。回复“确认”发布，回复“取消”放弃。"
 MTG_READBACK_NO_PLACE = "将于 {when} 召开{label}{topic}（地点未填写）。回复“确认”发布，回复“取消”放弃。"
@@ -94,6 +96,7 @@ QR_OFFICIAL_UNAVAILABLE = "公众号二维码暂时无法生成，请使用上�
 LEAVE_NO_MEETING = "近期没有需要请假的会议。"
 LEAVE_STARTED = "会议已开始，不能再请假；如有特殊情况请直接联系支部书记。"
 LEAVE_NEED_REASON = "请写明请假事由，例如：请假 家中有事"
+LEAVE_ASK_REASON = "为 {when} 的{label}请假，事由是什么？请直接回复事由（如家中有事、出差）。回复“取消”放弃。"
 LEAVE_ALREADY = "您已就 {when} 的{label}提交过请假（{status}）。"
 LEAVE_SUBMITTED = "已提交请假：{when} 的{label}，事由：{reason}。等待书记审批，结果会通知您。"
 LEAVE_NOTICE = "【请假申请】{name}申请不参加 {when} 的{label}，事由：{reason}。回复“同意 {id}”或“不同意 {id}”。"

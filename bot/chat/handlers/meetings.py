@@ -11,11 +11,21 @@ from datetime import datetime
 from typing import Any
 
 from bot.chat.context import Context
+from bot.chat.handlers.general import unknown
 from bot.chat.router import Reply, Routes
 from bot.infra import clock, links, wechat
 from bot.infra.text import parse_id
 from bot.models import Branch, Meeting
-from bot.nlp import ALIAS_PATTERN, Refused, extract_place, meeting_type, read_meeting_request, read_when
+from bot.nlp import (
+    ALIAS_PATTERN,
+    UNTYPED_PATTERN,
+    Refused,
+    extract_place,
+    meeting_type,
+    names_untyped_meeting,
+    read_meeting_request,
+    read_when,
+)
 from bot.services.errors import Invalid, NotFound, PermissionDenied, ServiceError
 from bot.services.meetings import attendance, checkin, compliance, leave, minutes, qr
 from bot.services.meetings import scheduling as meetings
@@ -120,18 +130,50 @@ def _schedule_from_text(ctx: Context, text: str) -> Reply:
     branch = branch_or_refuse(ctx)
     req = read_meeting_request(text, ctx.now, tz=_tz(ctx))
     assert req.type is not None
+    data: dict[str, Any] = {"branch_id": branch.id, "type": req.type, "group_id": None,
+                            "starts_at": req.starts_at.isoformat() if req.starts_at else None,
+                            "place": req.place, "topic": req.topic or ""}
     try:
-        group_id = meetings.prepare(ctx.session, actor=ctx.member, branch=branch, meeting_type=req.type, text=text,
-                                    settings=ctx.settings)
+        data["group_id"] = meetings.prepare(ctx.session, actor=ctx.member, branch=branch, meeting_type=req.type,
+                                            text=text, settings=ctx.settings)
     except PermissionDenied:
         return _list_meetings(ctx)  # a member naming a meeting: show what is planned
-    data = {"branch_id": branch.id, "type": req.type, "group_id": group_id,
-            "starts_at": req.starts_at.isoformat() if req.starts_at else None,
-            "place": req.place, "topic": req.topic or ""}
+    except Invalid as exc:
+        if exc.reason != "meeting_group_ambiguous":
+            raise
+        ctx.start_conversation("meetings.ask_group", **data)  # 请注明是哪个小组: the answer names it
+        return refusal(exc, ctx.settings)
     if req.when_refused is not None:  # 明天25点: say why, and ask for the time again
         ctx.start_conversation("meetings.ask_time", **data)
         return refusal(req.when_refused, ctx.settings) + "\n" + T.MTG_ASK_TIME_AGAIN
-    return _next_step(ctx, data)
+    return _next_step_or_ask_time(ctx, data)
+
+
+def _next_step_or_ask_time(ctx: Context, data: dict[str, Any]) -> Reply:
+    """_next_step; a time already past (or more than a year ahead) is asked for again, in a step."""
+    try:
+        return _next_step(ctx, data)
+    except Invalid as exc:
+        if exc.reason not in ("meeting_past", "meeting_too_far"):
+            raise
+        ctx.start_conversation("meetings.ask_time", **{**data, "starts_at": None})
+        return refusal(exc, ctx.settings) + "\n" + T.MTG_ASK_TIME_AGAIN
+
+
+@routes.step("meetings.ask_group")
+def ask_group(ctx: Context) -> Reply:
+    """The answer to 请注明是哪个小组 (e.g. 第一党小组)."""
+    data = dict((ctx.conversation or {}).get("data") or {})
+    branch = ctx.session.get(Branch, data["branch_id"])
+    assert branch is not None
+    try:
+        data["group_id"] = meetings.prepare(ctx.session, actor=ctx.member, branch=branch, meeting_type=data["type"],
+                                            text=ctx.text, settings=ctx.settings)
+    except Invalid as exc:
+        if exc.reason != "meeting_group_ambiguous":
+            raise
+        return refusal(exc, ctx.settings)  # still not named: the step keeps waiting
+    return _next_step_or_ask_time(ctx, data)
 
 
 def _list_meetings(ctx: Context) -> Reply:
@@ -150,6 +192,36 @@ def _list_meetings(ctx: Context) -> Reply:
              roles=("secretary",))
 def schedule(ctx: Context) -> Reply:
     return _schedule_from_text(ctx, ctx.text)
+
+
+@routes.text(r"(?=.*(?:" + UNTYPED_PATTERN + r")).{2,300}", priority=19, name="meetings.ask_type",
+             roles=("secretary",))
+def ask_type_first(ctx: Context) -> Reply:
+    """开会 / 安排会议 without a type (the typed sentence, at priority 20, takes the rest): ask which type."""
+    if not names_untyped_meeting(ctx.text):
+        return unknown(ctx)
+    branch = branch_or_refuse(ctx)
+    req = read_meeting_request(ctx.text, ctx.now, tz=_tz(ctx))
+    ctx.start_conversation("meetings.ask_type", branch_id=branch.id, text=ctx.text,
+                           starts_at=req.starts_at.isoformat() if req.starts_at else None,
+                           place=req.place, topic=req.topic or "")
+    return T.MTG_ASK_TYPE
+
+
+@routes.step("meetings.ask_type")
+def ask_type(ctx: Context) -> Reply:
+    """The answer to 安排哪一种会议？ (支委会, 党员大会, …): then on as if the sentence had named it."""
+    data = dict((ctx.conversation or {}).get("data") or {})
+    chosen = meeting_type(ctx.text)
+    if chosen is None:
+        return T.MTG_ASK_TYPE
+    branch = ctx.session.get(Branch, data["branch_id"])
+    assert branch is not None
+    group_id = meetings.prepare(ctx.session, actor=ctx.member, branch=branch, meeting_type=chosen,
+                                text=ctx.text, settings=ctx.settings)
+    return _next_step_or_ask_time(ctx, {"branch_id": branch.id, "type": chosen, "group_id": group_id,
+                                        "starts_at": data.get("starts_at"), "place": data.get("place"),
+                                        "topic": data.get("topic") or ""})
 
 
 @routes.step("meetings.ask_time")
@@ -407,8 +479,20 @@ def _ask_which_leave(ctx: Context, choices: list[Meeting], reason: str) -> Reply
 
 
 def _file_leave(ctx: Context, reason: str, meeting: Meeting | None) -> Reply:
+    if not reason.strip() and meeting is not None:  # 事由？: the next message is the reason
+        ctx.start_conversation("meetings.leave_reason", meeting_id=meeting.id)
+        return T.LEAVE_ASK_REASON.format(label=T.type_label(meeting.type), when=_when(ctx, meeting.starts_at, False))
     info = leave.request_leave(ctx.session, member=ctx.member, reason=reason, now=ctx.now, meeting=meeting)
     return T.LEAVE_SUBMITTED.format(**T.leave_fields(info, ctx.settings))
+
+
+@routes.step("meetings.leave_reason")
+def leave_reason(ctx: Context) -> Reply:
+    """The answer to 事由？ after 请假 without a reason."""
+    data = dict((ctx.conversation or {}).get("data") or {})
+    meeting = meetings.get_meeting(ctx.session, int(data["meeting_id"]))
+    ctx.end_conversation()
+    return _file_leave(ctx, ctx.text, meeting)
 
 
 @routes.text(r"请假\s*(?P<reason>.*)", priority=60, name="meetings.leave", usage="请假 家中有事",
