@@ -10,7 +10,7 @@ from bot.services.errors import Invalid
 from bot.services.org import mobile
 from bot.texts import org as T
 
-SECRETARY_ROLES = ("secretary", "admin")
+SECRETARY_ROLES = ("secretary",)  # the host branch's secretary: an admin without a branch has none to host
 
 routes = Routes()
 
@@ -45,7 +45,7 @@ def remove(ctx: Context) -> Reply:
 
 
 @routes.text(r"流动党员", priority=55, name="mobile.list", usage="流动党员", summary="查看本支部登记的流动党员",
-             roles=("secretary", "committee_member", "admin"))
+             roles=("secretary", "committee_member"))
 def listing(ctx: Context) -> Reply:
     host = _host(ctx)
     found = mobile.registered_with(ctx.session, actor=ctx.member, host=host)
