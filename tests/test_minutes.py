@@ -21,6 +21,7 @@ from bot.texts import meetings as T
 from scheduler import run_once
 from tests import factories as f
 from tests import wxxml
+from tests.browser import PHONE, chromium
 from tests.conftest import Chat
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -236,12 +237,6 @@ def test_minutes_page_fits_a_phone_in_chromium(app: Flask, db: Session, clock: F
 
     from bot.services.meetings import minutes
 
-    chromium, chromedriver = "/usr/bin/chromium", "/usr/bin/chromedriver"
-    if not (os.path.exists(chromium) and os.path.exists(chromedriver)):
-        pytest.skip("headless Chromium needs /usr/bin/chromium and /usr/bin/chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     meeting = world["meeting"]
     folder = os.path.join(app.config["MEDIA_DIR"], str(meeting.id))
     os.makedirs(folder, exist_ok=True)
@@ -255,29 +250,20 @@ def test_minutes_page_fits_a_phone_in_chromium(app: Flask, db: Session, clock: F
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
-                                                                          "pixelRatio": 3.0}})
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     try:
-        driver.set_page_load_timeout(30)
-        driver.get(f"http://127.0.0.1:{server.server_port}/meetings/{meeting.id}/minutes?k={key}")
-        loaded = driver.execute_async_script(
-            "const done = arguments[0]; const img = document.querySelector('#photos img');"
-            "if (img.complete) { done(img.naturalWidth); } else { img.onload = () => done(img.naturalWidth);"
-            " img.onerror = () => done(0); }")
-        assert loaded == 1600  # the photo was served (with the page's key) and decoded
-        width = driver.execute_script("return window.innerWidth")
-        assert width == 390
-        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
-        right = driver.execute_script("return document.querySelector('#photos img').getBoundingClientRect().right")
-        assert right <= width
-        assert "二、讨论发展对象。" in driver.find_element("id", "text").text
+        with chromium(tmp_path / "profile", PHONE, phone=True) as driver:
+            driver.get(f"http://127.0.0.1:{server.server_port}/meetings/{meeting.id}/minutes?k={key}")
+            loaded = driver.execute_async_script(
+                "const done = arguments[0]; const img = document.querySelector('#photos img');"
+                "if (img.complete) { done(img.naturalWidth); } else { img.onload = () => done(img.naturalWidth);"
+                " img.onerror = () => done(0); }")
+            assert loaded == 1600  # the photo was served (with the page's key) and decoded
+            width = driver.execute_script("return window.innerWidth")
+            assert width == 390
+            assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+            right = driver.execute_script("return document.querySelector('#photos img').getBoundingClientRect().right")
+            assert right <= width
+            assert "二、讨论发展对象。" in driver.find_element("id", "text").text
     finally:
-        driver.quit()
         server.shutdown()
         server.server_close()

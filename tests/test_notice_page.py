@@ -3,7 +3,6 @@ without login, expires, and refuses a tampered or expired key with a Chinese rea
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,13 +23,13 @@ from bot.services.notify.outbox import enqueue
 from bot.texts import notices as T
 from scheduler.dispatcher import dispatch_due
 from tests import factories as f
+from tests.browser import PHONE, chromium
 from tests.sched_util import L
 
 NOW = L(2026, 11, 23, 9, 0)
 PARAMS = {"meeting_id": 7, "type": "general_meeting", "starts_at": "2026-12-04T12:00:00+00:00",
           "place": "社区党群服务中心三楼第二会议室（东侧电梯上楼右转）", "revision": 1,
           "topic": "学习贯彻党的二十届四中全会精神专题研讨"}
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def _sent_link(app: Flask, db: Session, fake_wx: FakeWeChat) -> tuple[str, str]:
@@ -93,21 +92,8 @@ def test_the_key_is_an_hmac_with_the_secret_key(app: Flask) -> None:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("headless Chromium needs the Debian packages chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=390,844"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "profile", PHONE) as driver:
+        yield driver
 
 
 @pytest.mark.browser
