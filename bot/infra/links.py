@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.infra.signing import check_expiring_key, expiring_key
 
 LOCAL_BASE = "http://127.0.0.1:5000/"  # outside any request, with no PUBLIC_BASE_URL set (development)
 
@@ -24,16 +22,9 @@ def public_url(settings: Settings, path: str, request_root: str | None = None) -
 NOTICE_PATH = "/n/{id}?k={key}"
 
 
-def _notice_mac(settings: Settings, notice_id: int, expires: int) -> str:
-    secret = str(settings.get("SECRET_KEY") or "").encode()
-    mac = hmac.new(secret, f"notice:{notice_id}:{expires}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac[:18]).decode()
-
-
 def notice_key(settings: Settings, notice_id: int, expires: datetime) -> str:
     """The key of notice `notice_id`'s page link, good until `expires`: "<epoch>.<HMAC with SECRET_KEY>"."""
-    stamp = int(expires.timestamp())
-    return f"{stamp}.{_notice_mac(settings, notice_id, stamp)}"
+    return expiring_key(str(settings.get("SECRET_KEY") or ""), "notice", notice_id, int(expires.timestamp()))
 
 
 def notice_link(settings: Settings, notice_id: int, now: datetime) -> str:
@@ -44,11 +35,5 @@ def notice_link(settings: Settings, notice_id: int, now: datetime) -> str:
 
 def check_notice_key(settings: Settings, notice_id: int, key: str, now: datetime) -> str | None:
     """None if `key` opens notice `notice_id`'s page at `now`; else why not: "bad" or "expired"."""
-    stamp, _, mac = (key or "").partition(".")
-    if not stamp.isdigit() or not mac or len(stamp) > 12:
-        return "bad"
-    if not hmac.compare_digest(mac.encode(), _notice_mac(settings, notice_id, int(stamp)).encode()):
-        return "bad"
-    if now.timestamp() >= int(stamp):
-        return "expired"
-    return None
+    found = check_expiring_key(str(settings.get("SECRET_KEY") or ""), "notice", notice_id, key, now)
+    return None if found == "ok" else found

@@ -15,6 +15,12 @@ def shorten(value: Any, limit: int) -> str:
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 
 
+def in_id_range(ident: int) -> bool:
+    """An id the id columns can hold: anything else is found nowhere, without asking the database (which
+    would fail on it rather than answer "none")."""
+    return 1 <= ident <= MAX_ID
+
+
 def parse_id(value: str | None) -> int | None:
     """A record number as a person types it (`5`, `#5`, `＃５` after NFKC folding): ASCII digits only, 1 to
     MAX_ID; anything else (a phone number, 20 digits, a Unicode digit such as ፩) is None, which channels
@@ -23,4 +29,4 @@ def parse_id(value: str | None) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     number = int(text)
-    return number if 1 <= number <= MAX_ID else None
+    return number if in_id_range(number) else None

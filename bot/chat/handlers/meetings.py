@@ -29,6 +29,7 @@ from bot.nlp import (
 from bot.services.errors import Invalid, NotFound, PermissionDenied, ServiceError
 from bot.services.meetings import attendance, checkin, compliance, leave, minutes, qr
 from bot.services.meetings import scheduling as meetings
+from bot.services.org.structure import get_branch
 from bot.texts import general as G
 from bot.texts import meetings as T
 from bot.texts import refusal
@@ -644,7 +645,7 @@ def progress(ctx: Context) -> Reply:
     if given and ident is None:
         raise NotFound("branch_not_found", id=given)
     if ident is not None:  # 进度 #branch: one branch, for whoever may view its compliance
-        branch = meetings.get_branch(ctx.session, ident)
+        branch = get_branch(ctx.session, ident)
     elif meetings.oversees(ctx.session, ctx.member):  # an admin or instructor: the branches behind
         found = compliance.overview(ctx.session, actor=ctx.member, now=ctx.now, settings=ctx.settings)
         return T.overview_report(found, ctx.now, ctx.settings)

@@ -10,8 +10,6 @@ media/get) is the caller's: a MediaSource it passes in.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -25,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.infra.text import MAX_ID
+from bot.infra.signing import check_expiring_key, expiring_key
+from bot.infra.text import in_id_range
 from bot.models import Branch, Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
@@ -69,7 +68,7 @@ def recordable(session: Session, actor: Member | None, now: datetime, branch_id:
     """The meeting to record: the one named, else the branch's latest that has started."""
     meeting: Meeting | None
     if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
+        meeting = session.get(Meeting, meeting_id) if in_id_range(meeting_id) else None
     else:
         found = recent(session, branch_id, now, limit=1) if branch_id is not None else []
         meeting = found[0] if found else None
@@ -226,22 +225,12 @@ class MinutesView:
     expires: datetime
 
 
-def _minutes_sig(secret: str, meeting_id: int, expires: int) -> str:
-    msg = f"minutes|{meeting_id}|{expires}".encode()
-    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
-
-
 def minutes_key(meeting_id: int, expires: datetime, secret: str) -> str:
-    stamp = int(expires.timestamp())
-    return f"{stamp}.{_minutes_sig(secret, meeting_id, stamp)}"
+    return expiring_key(secret, "minutes", meeting_id, int(expires.timestamp()))
 
 
 def minutes_key_valid(meeting_id: int, key: str, now: datetime, secret: str) -> bool:
-    stamp_text, _, sig = (key or "").partition(".")
-    if not stamp_text.isdigit() or len(stamp_text) > 12:
-        return False
-    stamp = int(stamp_text)
-    return hmac.compare_digest(_minutes_sig(secret, meeting_id, stamp), sig) and now.timestamp() < stamp
+    return check_expiring_key(secret, "minutes", meeting_id, key, now) == "ok"
 
 
 def _view(session: Session, meeting: Meeting, now: datetime, secret: str) -> MinutesView:
@@ -260,7 +249,7 @@ def readable(session: Session, *, actor: Member | None, now: datetime, branch_id
     reader's branch, or the branches they oversee)."""
     meeting: Meeting | None
     if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
+        meeting = session.get(Meeting, meeting_id) if in_id_range(meeting_id) else None
         if meeting is None or meeting.status == "deleted":
             raise NotFound("meeting_not_found")
     else:
@@ -285,7 +274,7 @@ def read_by_key(session: Session, *, meeting_id: int, key: str, now: datetime,
                 settings: Settings) -> MinutesView:
     """The minutes page: whoever holds a valid signed key (the link 查看记录 sent) reads them."""
     secret = str(settings["SECRET_KEY"])
-    if not (1 <= meeting_id <= MAX_ID) or not minutes_key_valid(meeting_id, key, now, secret):
+    if not in_id_range(meeting_id) or not minutes_key_valid(meeting_id, key, now, secret):
         raise PermissionDenied("minutes_link_expired")
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.status == "deleted":
@@ -299,9 +288,9 @@ def read_by_key(session: Session, *, meeting_id: int, key: str, now: datetime,
 def photo_path(session: Session, *, meeting_id: int, photo_id: int, key: str, now: datetime,
                settings: Settings, media_dir: str) -> str:
     """The file of one photo of the minutes, for a valid key; only a file inside `media_dir` (MEDIA_DIR)."""
-    if not (1 <= meeting_id <= MAX_ID) or not minutes_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
+    if not in_id_range(meeting_id) or not minutes_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
         raise PermissionDenied("minutes_link_expired")
-    row = session.get(MinutesMedia, photo_id) if 1 <= photo_id <= MAX_ID else None
+    row = session.get(MinutesMedia, photo_id) if in_id_range(photo_id) else None
     if row is None or row.meeting_id != meeting_id or not row.path:
         raise NotFound("minutes_photo_missing")
     root = os.path.realpath(media_dir)

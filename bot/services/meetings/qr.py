@@ -8,9 +8,6 @@ a code cannot be made for another meeting or a later slot without the key.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import io
 import re
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.infra.signing import check_expiring_key, expiring_key, same, sign
 from bot.models import Meeting, Member
 from bot.services import authz
 from bot.services.authz import Action
@@ -35,17 +33,11 @@ OFFICIAL_TTL_SECONDS = 180
 _ROTATED_RE = re.compile(r"(?P<base>.+)\.(?P<win>[0-9]{1,12})\.(?P<sig>[A-Za-z0-9_-]{10})")
 
 
-def _sig(secret: str, *parts: object) -> str:
-    msg = "|".join(str(p) for p in parts).encode()
-    digest = hmac.new(str(secret).encode(), msg, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
-
-
 def official_scene(scene: str, now: datetime, secret: str) -> str:
     """The scene of the projector's official-account QR for this minute: `<scene>.<minute>.<signature>`
     (the meeting's own scene if that would pass WeChat's 64 characters)."""
     window = int(now.timestamp()) // OFFICIAL_ROTATE_SECONDS
-    rotated = f"{scene}.{window}.{_sig(secret, 'official', scene, window)[:10]}"
+    rotated = f"{scene}.{window}.{sign(secret, 'official', scene, window)[:10]}"
     return rotated if len(rotated) <= 64 else scene
 
 
@@ -57,7 +49,7 @@ def scene_of(event_key: str, now: datetime, secret: str) -> str:
     if found is None:
         return event_key
     base, window = found["base"], int(found["win"])
-    if not hmac.compare_digest(_sig(secret, "official", base, window)[:10], found["sig"]):
+    if not same(found["sig"], sign(secret, "official", base, window)[:10]):
         raise NotFound("checkin_scene_unknown")
     age = int(now.timestamp()) + CLOCK_SKEW_SECONDS - window * OFFICIAL_ROTATE_SECONDS
     if age < 0:
@@ -69,7 +61,7 @@ def scene_of(event_key: str, now: datetime, secret: str) -> str:
 
 def make_token(meeting_id: int, now: datetime, secret: str, rotate_seconds: int) -> str:
     window = int(now.timestamp()) // rotate_seconds
-    return f"{meeting_id}.{window}.{_sig(secret, 'checkin', meeting_id, window, rotate_seconds)}"
+    return f"{meeting_id}.{window}.{sign(secret, 'checkin', meeting_id, window, rotate_seconds)}"
 
 
 def verify_token(token: str, now: datetime, secret: str, rotate_seconds: int, ttl: int,
@@ -80,8 +72,8 @@ def verify_token(token: str, now: datetime, secret: str, rotate_seconds: int, tt
     if not found:
         raise Invalid("qr_bad")
     mid, window = int(found["mid"]), int(found["win"])
-    expected = _sig(secret, "checkin", mid, window, rotate_seconds)
-    if not hmac.compare_digest(expected, found["sig"]):
+    expected = sign(secret, "checkin", mid, window, rotate_seconds)
+    if not same(found["sig"], expected):
         raise Invalid("qr_bad")
     issued = window * rotate_seconds
     ts = now.timestamp()
@@ -96,16 +88,11 @@ def verify_token(token: str, now: datetime, secret: str, rotate_seconds: int, tt
 
 # -- the projector page's own key: whoever holds the link may show the codes until the meeting ends --
 def page_key(meeting_id: int, expires: int, secret: str) -> str:
-    return f"{expires}.{_sig(secret, 'projector', meeting_id, expires)}"
+    return expiring_key(secret, "projector", meeting_id, expires)
 
 
 def page_key_valid(meeting_id: int, key: str, now: datetime, secret: str) -> bool:
-    expires_text, _, sig = (key or "").partition(".")
-    if not expires_text.isdigit() or len(expires_text) > 12:
-        return False
-    expires = int(expires_text)
-    good = hmac.compare_digest(_sig(secret, "projector", meeting_id, expires), sig)
-    return good and now.timestamp() < expires
+    return check_expiring_key(secret, "projector", meeting_id, key, now) == "ok"
 
 
 @dataclass(frozen=True)

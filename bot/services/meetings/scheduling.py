@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.infra.text import MAX_ID
+from bot.infra.text import in_id_range
 from bot.models import Branch, Committee, Meeting, Member, Notification, PartyGroup, RoleGrant, SocialOrg
 from bot.services import authz
 from bot.services.authz import Action
@@ -26,17 +26,10 @@ MAX_AHEAD = timedelta(days=366)
 
 # -- lookups -------------------------------------------------------------------------------------
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
+    meeting = session.get(Meeting, meeting_id) if in_id_range(meeting_id) else None
     if meeting is None or meeting.status == "deleted":
         raise NotFound("meeting_not_found")
     return meeting
-
-
-def get_branch(session: Session, branch_id: int) -> Branch:
-    branch = session.get(Branch, branch_id) if 1 <= branch_id <= MAX_ID else None
-    if branch is None:
-        raise NotFound("branch_not_found", id=str(branch_id))
-    return branch
 
 
 def managed_branch(session: Session, member: Member | None) -> Branch | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.text import in_id_range
 from bot.models import Branch, Committee, Member, RoleGrant, SocialOrg
 from bot.services.authz import Action, Actor, Operator, require
 from bot.services.errors import Conflict, Invalid, PermissionDenied
@@ -115,7 +116,7 @@ def _scope_target(session: Session, scope_type: str, ident: int) -> Committee | 
         return get_committee(session, ident)
     if scope_type == "branch":
         return get_branch(session, ident)
-    org = session.get(SocialOrg, ident) if 1 <= ident <= 2**31 - 1 else None
+    org = session.get(SocialOrg, ident) if in_id_range(ident) else None
     if org is None:
         raise Invalid("setup_organization_not_found", id=ident)
     return org

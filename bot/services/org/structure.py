@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.infra.text import MAX_ID, parse_id
+from bot.infra.text import in_id_range, parse_id
 from bot.models import Branch, Committee, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
 from bot.services.authz import Action, Actor, can, deny, require
 from bot.services.errors import Conflict, Invalid, NotFound
@@ -96,21 +96,15 @@ def create_social_org(
 
 
 # -- lookups -------------------------------------------------------------------------------------
-def _in_range(ident: int) -> bool:
-    """An id the id columns can hold (32-bit on PostgreSQL): anything else is found nowhere, without asking
-    the database (which would fail on it, not answer "none")."""
-    return 1 <= ident <= MAX_ID
-
-
 def get_branch(session: Session, branch_id: int) -> Branch:
-    branch = session.get(Branch, branch_id) if _in_range(branch_id) else None
+    branch = session.get(Branch, branch_id) if in_id_range(branch_id) else None
     if branch is None:
         raise NotFound("branch_not_found", id=branch_id)
     return branch
 
 
 def get_committee(session: Session, committee_id: int) -> Committee:
-    committee = session.get(Committee, committee_id) if _in_range(committee_id) else None
+    committee = session.get(Committee, committee_id) if in_id_range(committee_id) else None
     if committee is None:
         raise NotFound("committee_not_found", id=committee_id)
     return committee
