@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -306,6 +306,17 @@ class Unit:
         if self.sealed:
             raise SealedAction("this action's FastWrite has committed: it may not write again")
         self.began = True
+
+
+def added(session: Session, row: object) -> bool:
+    """Add `row` and flush it in a savepoint: False if the database refused it (a unique key another writer
+    took first); the rest of the action's transaction stands either way."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def insert_for(bind: Session | str) -> Any:

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import case, func, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.infra.db import added
 from bot.infra.signing import check_expiring_key, expiring_key
 from bot.infra.text import in_id_range
 from bot.models import Branch, Meeting, Member, MinutesMedia
@@ -146,12 +146,7 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
     if exists is None:
         row = MinutesMedia(meeting_id=meeting.id, media_id=media_id, created_by_id=actor.id if actor else None,
                            created_at=now)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            pass  # the same photo arrived twice at once; one row is kept
-        else:
+        if added(session, row):  # else the same photo arrived twice at once: one row is kept
             if meeting.recorded_at is None:
                 meeting.recorded_at = now
             new_id = row.id

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.db import added
 from bot.infra.store import Store, StoreUnavailable
 from bot.models import BindCode, Branch, Member
 from bot.services.authz import Action, Actor, require
@@ -117,10 +118,7 @@ def _issue(session: Session, actor: Actor, member: Member, now: datetime, policy
             clash.revoked_at = now  # an expired code gives its value back
         code = BindCode(code=value, member_id=member.id, issued_by_id=actor.id, expires_at=now + policy.code_ttl,
                         created_at=now)
-        try:
-            with session.begin_nested():
-                session.add(code)
-        except IntegrityError:  # another issuer took the same value at the same moment
+        if not added(session, code):  # another issuer took the same value at the same moment
             continue
         log.info("bind code issued: member=%s by=%s expires=%s", member.id,
                  actor.id if actor.id is not None else f"operator {getattr(actor, 'who', '')}",

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.db import added
 from bot.infra.text import in_id_range
 from bot.models import Branch, Committee, Member, RoleGrant, SocialOrg
 from bot.services.authz import Action, Actor, Operator, require
@@ -47,7 +47,8 @@ def add_committee(session: Session, *, actor: Actor, name: str, parent_id: int |
     else:
         require(session, actor, Action.MANAGE_ORGANIZATIONS, get_committee(session, parent_id))
     committee = Committee(name=_name(name), parent_id=parent_id, kind=kind)
-    _insert(session, committee, Conflict("setup_committee_taken", name=committee.name))
+    if not added(session, committee):
+        raise Conflict("setup_committee_taken", name=committee.name)
     return committee
 
 
@@ -63,7 +64,8 @@ def add_branch(session: Session, *, actor: Actor, committee_id: int, name: str, 
     require(session, actor, Action.MANAGE_ORGANIZATIONS, committee)
     branch = Branch(committee_id=committee.id, name=_name(name), formation=formation, kind=kind,
                     has_committee=kind == "full")
-    _insert(session, branch, Conflict("setup_branch_taken", name=branch.name))
+    if not added(session, branch):
+        raise Conflict("setup_branch_taken", name=branch.name)
     return branch
 
 
@@ -97,7 +99,8 @@ def grant_role(session: Session, *, actor: Actor, phone: str, role: str, scope: 
         if not name or not name.strip():
             raise Invalid("setup_grant_needs_name")
         member = Member(name=_name(name, 50), phone=number, branch_id=None)
-        _insert(session, member, Conflict("setup_phone_taken"))
+        if not added(session, member):
+            raise Conflict("setup_phone_taken")
         created = True
     existing = session.scalar(select(RoleGrant).where(
         RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.scope_type == scope_type,
@@ -105,7 +108,8 @@ def grant_role(session: Session, *, actor: Actor, phone: str, role: str, scope: 
     if existing is not None:
         return Granted(existing, member, created, True)
     grant = RoleGrant(member_id=member.id, role=role, scope_type=scope_type, scope_id=target.id)
-    _insert(session, grant, Conflict("setup_grant_race"))
+    if not added(session, grant):
+        raise Conflict("setup_grant_race")
     if role == "committee_member" and member.branch_id == target.id:
         member.is_committee_member = True
     return Granted(grant, member, created, False)
@@ -120,13 +124,3 @@ def _scope_target(session: Session, scope_type: str, ident: int) -> Committee | 
     if org is None:
         raise Invalid("setup_organization_not_found", id=ident)
     return org
-
-
-def _insert(session: Session, row: object, conflict: Conflict) -> None:
-    """Add and flush in a savepoint: a unique key taken meanwhile is the refusal `conflict`, nothing else
-    of the action is lost."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:
-        raise conflict from exc

@@ -12,9 +12,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.infra.db import added
 from bot.infra.text import in_id_range, parse_id
 from bot.models import Branch, Committee, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
 from bot.services.authz import Action, Actor, can, deny, require
@@ -87,11 +87,8 @@ def create_social_org(
     org = SocialOrg(committee_id=committee_id, name=name.strip(), credit_code=code, org_type=org_type,
                     branch_id=branch_id, registrar=registrar, supervisor=supervisor,
                     board_term_ends=board_term_ends, full_member_count=full_member_count)
-    try:
-        with session.begin_nested():
-            session.add(org)
-    except IntegrityError as exc:
-        raise Conflict("credit_code_taken", code=code) from exc
+    if not added(session, org):
+        raise Conflict("credit_code_taken", code=code)
     return org
 
 
