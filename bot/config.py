@@ -75,6 +75,23 @@ DEFAULTS: dict[str, Any] = {
     "SUBSCRIBE_SEND_PATH": "message/subscribe/bizsend",
     # 年检 deadlines as MM-DD per registrar ("default" for the rest). JSON in the environment.
     "INSPECTION_DEADLINES": None,
+    # 年检: a 基本合格 or 不合格 result becomes a ledger item due this many days after the result; an
+    # organization whose board term ends within this many days (or has ended) is flagged for 换届.
+    "INSPECTION_RECTIFY_DAYS": 60,
+    "BOARD_TERM_WARN_DAYS": 90,
+    # 述职评议: the grade scales a round may use (name -> grades, best first; JSON in the environment), the
+    # scale a round uses unless it names another, and how a tie between grades is settled (lower|higher).
+    "REVIEW_SCALES": None,
+    "REVIEW_SCALE": "default",
+    "REVIEW_TIE_RULE": "lower",
+    # 志愿服务: how long a confirmed record stays in 公示 before it is final, in days or working days
+    # (Chinese public holidays and make-up working days counted); how far back a record may be logged.
+    "VOLUNTEER_PUBLICITY_LENGTH": 7,
+    "VOLUNTEER_PUBLICITY_UNIT": "days",  # days | working_days
+    "VOLUNTEER_MAX_AGE_DAYS": 90,
+    # The 志愿服务证明's issuer line and contact; "" : the member's branch and its secretary.
+    "VOLUNTEER_CERT_ISSUER": "",
+    "VOLUNTEER_CERT_CONTACT": "",
     # 三会一课 (meetings work): check-in window and rotating QR, in minutes / seconds.
     "CHECKIN_OPENS_BEFORE": 30,  # the check-in window opens this many minutes before the start
     "CHECKIN_LATE_AFTER": 10,  # a check-in this many minutes after the start is marked late
@@ -143,6 +160,16 @@ class Settings(TypedDict, total=False):
     NOTICE_LINK_DAYS: int
     SUBSCRIBE_SEND_PATH: str
     INSPECTION_DEADLINES: dict[str, dict[str, str]]
+    INSPECTION_RECTIFY_DAYS: int
+    BOARD_TERM_WARN_DAYS: int
+    REVIEW_SCALES: dict[str, list[str]]
+    REVIEW_SCALE: str
+    REVIEW_TIE_RULE: str
+    VOLUNTEER_PUBLICITY_LENGTH: int
+    VOLUNTEER_PUBLICITY_UNIT: str
+    VOLUNTEER_MAX_AGE_DAYS: int
+    VOLUNTEER_CERT_ISSUER: str
+    VOLUNTEER_CERT_CONTACT: str
     CHECKIN_OPENS_BEFORE: int
     CHECKIN_LATE_AFTER: int
     QR_ROTATE_SECONDS: int
@@ -200,6 +227,7 @@ def _coerce(cfg: dict[str, Any]) -> None:
         cfg["WECHAT_API_BASE"] = cfg["WECHAT_API_BASE"] + "/"
     _coerce_scheduler_settings(cfg)
     _coerce_meeting_settings(cfg)
+    _coerce_record_settings(cfg)
 
 
 def normalize_db_url(url: str) -> str:
@@ -489,3 +517,47 @@ def check_notice_templates(value: Any) -> dict[str, dict[str, Any]]:
                                   f"naming a field (types: {', '.join(KEYWORD_TYPES)})")
         merged[str(kind)] = {"title": str(spec.get("title") or base.get("title") or kind), "fields": dict(fields)}
     return merged
+
+
+# -- 述职评议, 整改, 志愿服务 and 年检 settings ----------------------------------------------------------
+# From DOMAIN.md: the usual 支部书记述职评议测评表 scale, and the two others some places use.
+DEFAULT_REVIEW_SCALES: dict[str, list[str]] = {
+    "default": ["好", "较好", "一般", "差"],
+    "competence": ["优秀", "称职", "基本称职", "不称职"],
+    "qualification": ["优秀", "合格", "基本合格", "不合格"],
+}
+RECORD_INT_SETTINGS = ("INSPECTION_RECTIFY_DAYS", "BOARD_TERM_WARN_DAYS", "VOLUNTEER_PUBLICITY_LENGTH",
+                       "VOLUNTEER_MAX_AGE_DAYS")
+PUBLICITY_UNITS = ("days", "working_days")
+TIE_RULES = ("lower", "higher")
+
+
+def _coerce_record_settings(cfg: dict[str, Any]) -> None:
+    for key in RECORD_INT_SETTINGS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
+        if cfg[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+    scales = _json_setting(cfg, "REVIEW_SCALES", {})
+    if not isinstance(scales, Mapping):
+        raise ConfigError('REVIEW_SCALES must map scale names to grades, '
+                          'e.g. {"default": ["好", "较好", "一般", "差"]}')
+    merged: dict[str, list[str]] = {**DEFAULT_REVIEW_SCALES}
+    for name, grades in scales.items():
+        if (not isinstance(grades, list) or len(grades) < 2 or len(set(grades)) != len(grades)
+                or not all(isinstance(g, str) and 0 < len(g.strip()) <= 10 for g in grades)):
+            raise ConfigError(f"REVIEW_SCALES[{name!r}] must list at least two different grades, best first")
+        merged[str(name)] = [g.strip() for g in grades]
+    cfg["REVIEW_SCALES"] = merged
+    if cfg["REVIEW_SCALE"] not in merged:
+        raise ConfigError(f"REVIEW_SCALE must name one of REVIEW_SCALES ({', '.join(merged)}), "
+                          f"got {cfg['REVIEW_SCALE']!r}")
+    if cfg["REVIEW_TIE_RULE"] not in TIE_RULES:
+        raise ConfigError(f"REVIEW_TIE_RULE must be lower or higher, got {cfg['REVIEW_TIE_RULE']!r}")
+    if cfg["VOLUNTEER_PUBLICITY_UNIT"] not in PUBLICITY_UNITS:
+        raise ConfigError(f"VOLUNTEER_PUBLICITY_UNIT must be days or working_days, "
+                          f"got {cfg['VOLUNTEER_PUBLICITY_UNIT']!r}")
+    cfg["VOLUNTEER_CERT_ISSUER"] = str(cfg["VOLUNTEER_CERT_ISSUER"] or "").strip()
+    cfg["VOLUNTEER_CERT_CONTACT"] = str(cfg["VOLUNTEER_CERT_CONTACT"] or "").strip()

@@ -24,6 +24,7 @@ from bot.infra import clock
 from bot.infra.lease import StoreLease
 from bot.infra.store import StoreUnavailable
 from bot.infra.wechat import media_fetcher
+from bot.services import attachments
 from bot.services.meetings import minutes
 from scheduler.dispatcher import dispatch_due
 from scheduler.sweeps import ALL_SWEEPS
@@ -91,9 +92,10 @@ def retry_media(app: Flask, now: datetime) -> int | None:
     with sweep_lock(app, "media") as held:
         if not held:
             return None
-        fetched = minutes.fetch_missing(media_fetcher(), now=now)
+        source = media_fetcher()
+        fetched = minutes.fetch_missing(source, now=now) + attachments.fetch_missing(source, now=now)
     if fetched:
-        log.info("fetched %s minutes photos that had failed before", fetched)
+        log.info("fetched %s photos (minutes, reports, evidence) that had failed before", fetched)
     return fetched
 
 

@@ -84,6 +84,9 @@ class Routes:
     def step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
         return self._record("step", name)
 
+    def image_step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("image_step", name)
+
     def observe(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
         self._calls.append(("observe", (), {}, fn))
         return fn
@@ -107,6 +110,8 @@ class Routes:
 class Router:
     routes: list[Route] = field(default_factory=list)
     steps: dict[str, HandlerFn] = field(default_factory=dict)
+    # Conversation steps that take photos: an image sent while one is current goes to it.
+    image_steps: dict[str, HandlerFn] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
     fallback_fn: HandlerFn | None = None
     cancel_route: Route | None = None
@@ -187,6 +192,18 @@ class Router:
 
         return deco
 
+    def image_step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
+        """Register what an image does while conversation step `name` is current (a report's photos, 整改
+        evidence); images outside such a step go to the image routes."""
+
+        def deco(fn: HandlerFn) -> HandlerFn:
+            if name in self.image_steps:
+                raise RouterError(f"image step {name!r} registered twice")
+            self.image_steps[name] = fn
+            return fn
+
+        return deco
+
     def observe(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
         """Register a function that sees every message before it is routed (it must not reply)."""
         self.observers.append(fn)
@@ -230,6 +247,10 @@ class Router:
                 return cancel.fn(ctx)
             if conv and conv.get("step") in self.steps and not self._is_command(fn):
                 return self.steps[conv["step"]](ctx)
+        elif ctx.msg_type == "image" and self.image_steps:
+            conv = ctx.load_conversation()
+            if conv and conv.get("step") in self.image_steps:
+                return self.image_steps[conv["step"]](ctx)
         if fn is None:
             return None
         ctx.match = match

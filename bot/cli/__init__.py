@@ -41,9 +41,10 @@ def refused(exc: ServiceError) -> click.ClickException:
 
 
 def register(app: Flask) -> None:
-    from bot.cli import db, devtools, meetings, org, scheduler
+    from bot.cli import db, devtools, exports, inspection, meetings, org, rectification, review, scheduler, volunteer
 
     for command in (db.db_cli, scheduler.scheduler_command, meetings.attendance_cmd, meetings.minutes_fetch_cmd,
                     org.org_cli, org.import_roster_cmd, org.export_roster_cmd, devtools.seed_demo_cmd,
-                    devtools.seed_synthetic_cmd):
+                    devtools.seed_synthetic_cmd, review.review_cli, rectification.ledger_cli, exports.export_cli,
+                    volunteer.volunteer_cli, inspection.inspection_cli):
         app.cli.add_command(command)

@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from bot.cli import operator, refused
 from bot.infra import web
 from bot.infra.wechat import media_fetcher
+from bot.services import attachments
 from bot.services.errors import ServiceError
 from bot.services.meetings import attendance, minutes
 from bot.services.meetings import scheduling as meetings
@@ -47,7 +48,9 @@ def attendance_cmd(meeting_id: int, as_json: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 @with_appcontext
 def minutes_fetch_cmd(limit: int) -> None:
-    """Fetch minutes photos whose download from WeChat failed earlier."""
+    """Fetch photos (minutes, 述职 reports, 整改 evidence) whose download from WeChat failed earlier."""
     operator("minutes-fetch", limit=limit)
-    fetched = minutes.fetch_missing(media_fetcher(), limit, now=web.now())
+    source = media_fetcher()
+    fetched = minutes.fetch_missing(source, limit, now=web.now()) + attachments.fetch_missing(source, limit,
+                                                                                               now=web.now())
     click.echo(f"fetched {fetched}")

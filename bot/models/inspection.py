@@ -1,4 +1,7 @@
-"""年检: an organization's annual report for a year, with its two deadlines and what was filed."""
+"""年检: an organization's annual report for a year, with its two deadlines, what was filed and the result.
+
+The status (未提交 / 已提交主管单位 / 已提交登记机关 / 合格 / 基本合格 / 不合格 / 未参检) is read from these
+facts by services.inspection, never stored twice."""
 
 from __future__ import annotations
 
@@ -22,8 +25,11 @@ class AnnualInspection(Base):
     registrar_deadline: Mapped[date]  # 登记管理机关, default 5月31日 (configurable per registrar)
     supervisor_filed_on: Mapped[date | None]
     registrar_filed_on: Mapped[date | None]
+    party_section_filed: Mapped[bool] = mapped_column(default=False)  # 双提交: 党建工作情况 filed with the report
     result: Mapped[str | None] = mapped_column(String(20))  # pass|basic_pass|fail
+    result_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         UniqueConstraint("organization_id", "year"),

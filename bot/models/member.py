@@ -27,6 +27,8 @@ class Member(Base):
     # 支委 of the branch: counts for the 支委会 quorum.
     is_committee_member: Mapped[bool] = mapped_column(default=False)
     title: Mapped[str] = mapped_column(String(50), default="")  # 职务 as written on the roster
+    # 志愿者编号 in the national volunteer system (志愿中国), for exports and certificates
+    volunteer_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     wxa_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64), unique=True)

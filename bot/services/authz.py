@@ -41,6 +41,22 @@ class Action(StrEnum):
     VIEW_COMMITTEE = "view_committee"
     REGISTER_MOBILE = "register_mobile"  # register another branch's member as 流动党员 with this branch
     MANAGE_ORGANIZATIONS = "manage_organizations"  # register the social organizations a committee covers
+    # 述职评议: open, return and close rounds (committee staff); submit (the branch's secretary); read.
+    # Grading is for the reviewers named for a round (services.review checks the name, not a role).
+    MANAGE_REVIEW = "manage_review"
+    SUBMIT_REVIEW = "submit_review"
+    VIEW_REVIEW = "view_review"
+    # 整改台账: add items, close (销号) or return them (committee staff); read the ledger and its figures.
+    # Answering an item is for its owner (services.rectification checks the owner, not a role).
+    MANAGE_RECTIFICATION = "manage_rectification"
+    VIEW_RECTIFICATION = "view_rectification"
+    # 志愿服务: teams and activities, confirming records (the secretary; team leaders by their team), exports.
+    MANAGE_VOLUNTEER = "manage_volunteer"
+    CONFIRM_VOLUNTEER = "confirm_volunteer"
+    VIEW_VOLUNTEER = "view_volunteer"
+    # 年检: record filings and results (committee staff); read an organization's status and draft.
+    RECORD_INSPECTION = "record_inspection"
+    VIEW_INSPECTION = "view_inspection"
 
 
 # Which roles may take each action (within their scope). Reading actions include instructors.
@@ -60,11 +76,21 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.VIEW_COMMITTEE: frozenset({"admin"}),
     Action.REGISTER_MOBILE: frozenset({"secretary", "admin"}),
     Action.MANAGE_ORGANIZATIONS: frozenset({"admin"}),
+    Action.MANAGE_REVIEW: frozenset({"admin"}),
+    Action.SUBMIT_REVIEW: frozenset({"secretary"}),
+    Action.VIEW_REVIEW: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.MANAGE_RECTIFICATION: frozenset({"admin"}),
+    Action.VIEW_RECTIFICATION: frozenset({"secretary", "committee_member", "admin", "instructor", "liaison"}),
+    Action.MANAGE_VOLUNTEER: frozenset({"secretary", "admin"}),
+    Action.CONFIRM_VOLUNTEER: frozenset({"secretary"}),
+    Action.VIEW_VOLUNTEER: frozenset({"secretary", "committee_member", "admin", "instructor"}),
+    Action.RECORD_INSPECTION: frozenset({"admin"}),
+    Action.VIEW_INSPECTION: frozenset({"secretary", "committee_member", "admin", "instructor", "liaison"}),
 }
 # A host branch reads the record of a mobile member registered with it; the home branch manages them.
 HOST_BRANCH_READS = {Action.VIEW_MEMBER}
 READ_ONLY_FOR_INSTRUCTOR = {Action.VIEW_MEMBER, Action.VIEW_BRANCH, Action.VIEW_ATTENDANCE, Action.VIEW_COMPLIANCE,
-                            Action.VIEW_MINUTES}
+                            Action.VIEW_MINUTES, Action.VIEW_RECTIFICATION, Action.VIEW_INSPECTION}
 
 Target = Member | Branch | Meeting | SocialOrg | Committee
 

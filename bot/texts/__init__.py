@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def _refusals() -> dict[str, Wording]:
-    from bot.texts import general, meetings, org, setup
+    from bot.texts import general, inspection, meetings, org, rectification, review, setup, volunteer
 
     table: dict[str, Wording] = {}
-    for module in (general, meetings, org, setup):
+    for module in (general, meetings, org, setup, review, rectification, volunteer, inspection):
         for reason, wording in getattr(module, "REFUSALS", {}).items():
             if reason in table:
                 raise RuntimeError(f"refusal reason {reason!r} worded twice")
@@ -79,10 +79,10 @@ def notice_wordings() -> dict[str, NoticeWording]:
     """Every notice kind's wording: the NOTICES tables of the texts modules, merged once."""
     global _NOTICES
     if _NOTICES is None:
-        from bot.texts import general, meetings, notices, org
+        from bot.texts import general, inspection, meetings, notices, org, rectification, review, volunteer
 
         table: dict[str, NoticeWording] = {}
-        for module in (notices, general, meetings, org):
+        for module in (notices, general, meetings, org, review, rectification, volunteer, inspection):
             for kind, wording in getattr(module, "NOTICES", {}).items():
                 if kind in table:
                     raise RuntimeError(f"notice kind {kind!r} worded twice")

@@ -43,4 +43,7 @@ TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"
 REFUSALS: dict[str, str] = {
     "forbidden": "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。",
     "dedupe_unavailable": "系统正在恢复，这项操作暂时不能办理（以免重复办理），请几分钟后再试。",
+    "attachment_no_media": "没有收到这张图片，请重新发送。",
+    "member_not_found": "没有找到编号为 {id} 的党员。",
+    "organization_not_found": "没有找到编号为 {id} 的社会组织。",
 }

@@ -8,7 +8,8 @@ from bot.chat.router import Router
 
 # Modules are listed, not discovered: the registry is explicit and its order is deliberate.
 MODULES = ("bot.chat.handlers.general", "bot.chat.handlers.notify_events", "bot.chat.handlers.org",
-           "bot.chat.handlers.meetings", "bot.chat.handlers.mobile")
+           "bot.chat.handlers.meetings", "bot.chat.handlers.mobile", "bot.chat.handlers.review",
+           "bot.chat.handlers.rectification", "bot.chat.handlers.volunteer", "bot.chat.handlers.inspection")
 
 
 def build_router() -> Router:

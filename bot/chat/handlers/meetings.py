@@ -12,8 +12,9 @@ from typing import Any
 
 from bot.chat.context import Context
 from bot.chat.handlers.general import unknown
+from bot.chat.media import fetch_after_commit
 from bot.chat.router import Reply, Routes
-from bot.infra import clock, links, wechat
+from bot.infra import clock, links
 from bot.infra.text import parse_id
 from bot.models import Branch, Meeting
 from bot.nlp import (
@@ -604,20 +605,6 @@ def minutes_text(ctx: Context) -> Reply:
     return T.MIN_TEXT_SAVED.format(n=n)
 
 
-def _fetch_after_commit(ctx: Context, row_id: int) -> None:
-    """Download the photo from WeChat in the background once the message's transaction commits (the
-    reply does not wait); a failure is retried by the scheduler (minutes.fetch_missing)."""
-    source, settings = wechat.media_fetcher(), ctx.settings
-
-    def fetch() -> None:  # runs outside the app context: the clock is read from the settings
-        minutes.fetch_one(source, row_id, now=clock.now(settings))
-
-    def start() -> None:
-        wechat.in_background(fetch, name=f"media-fetch-{row_id}")
-
-    wechat.after_commit(ctx.session, start)
-
-
 @routes.message("image", priority=10, name="meetings.image")
 def minutes_image(ctx: Context) -> Reply:
     conv = ctx.load_conversation()
@@ -628,7 +615,7 @@ def minutes_image(ctx: Context) -> Reply:
     added = minutes.add_image(ctx.session, actor=ctx.member, meeting=meeting,
                               media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now)
     if added.new_media_id is not None:
-        _fetch_after_commit(ctx, added.new_media_id)
+        fetch_after_commit(ctx, minutes.fetch_one, added.new_media_id)
     data["images"] = int(data.get("images") or 0) + 1
     ctx.start_conversation("meetings.minutes", **data)
     return T.MIN_IMAGE_SAVED.format(n=added.images)

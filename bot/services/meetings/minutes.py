@@ -155,7 +155,7 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
 
 
 # -- fetching ------------------------------------------------------------------------------------
-def _safe_name(media_id: str) -> str:
+def safe_name(media_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", media_id)[:100] or "media"
 
 
@@ -173,7 +173,7 @@ def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
         return False
     folder = os.path.join(source.media_dir, str(meeting_id))
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, _safe_name(media_id) + ".jpg")
+    path = os.path.join(folder, safe_name(media_id) + ".jpg")
     tmp = path + ".part"
     with open(tmp, "wb") as fh:
         fh.write(content)
