@@ -84,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "REVIEW_SCALES": None,
     "REVIEW_SCALE": "default",
     "REVIEW_TIE_RULE": "lower",
+    "REVIEW_RECTIFY_DAYS": 90,  # a problem a review names is due this many days after it is named
     # 志愿服务: how long a confirmed record stays in 公示 before it is final, in days or working days
     # (Chinese public holidays and make-up working days counted); how far back a record may be logged.
     "VOLUNTEER_PUBLICITY_LENGTH": 7,
@@ -165,6 +166,7 @@ class Settings(TypedDict, total=False):
     REVIEW_SCALES: dict[str, list[str]]
     REVIEW_SCALE: str
     REVIEW_TIE_RULE: str
+    REVIEW_RECTIFY_DAYS: int
     VOLUNTEER_PUBLICITY_LENGTH: int
     VOLUNTEER_PUBLICITY_UNIT: str
     VOLUNTEER_MAX_AGE_DAYS: int
@@ -526,8 +528,8 @@ DEFAULT_REVIEW_SCALES: dict[str, list[str]] = {
     "competence": ["优秀", "称职", "基本称职", "不称职"],
     "qualification": ["优秀", "合格", "基本合格", "不合格"],
 }
-RECORD_INT_SETTINGS = ("INSPECTION_RECTIFY_DAYS", "BOARD_TERM_WARN_DAYS", "VOLUNTEER_PUBLICITY_LENGTH",
-                       "VOLUNTEER_MAX_AGE_DAYS")
+RECORD_INT_SETTINGS = ("INSPECTION_RECTIFY_DAYS", "BOARD_TERM_WARN_DAYS", "REVIEW_RECTIFY_DAYS",
+                       "VOLUNTEER_PUBLICITY_LENGTH", "VOLUNTEER_MAX_AGE_DAYS")
 PUBLICITY_UNITS = ("days", "working_days")
 TIE_RULES = ("lower", "higher")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -38,10 +39,12 @@ class NewItem:
     found_on: date | None = None  # default: today
 
 
-def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datetime,
-             settings: Settings) -> RectificationItem:
-    """Add one item to the ledger of the unit's committee (MANAGE_RECTIFICATION on the unit). Refused: an
-    unknown source, an empty or overlong problem, a deadline in the past, an unknown unit or owner."""
+def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datetime, settings: Settings,
+             authorized: bool = False) -> RectificationItem:
+    """Add one item to the ledger of the unit's committee. The actor needs MANAGE_RECTIFICATION on the unit
+    unless the calling service has authorized the finding itself (`authorized`: a reviewer named for the
+    round naming a problem of a report). Refused: an unknown source, an empty or overlong problem, a
+    deadline in the past, an unknown unit or owner."""
     if item.source not in RECTIFICATION_SOURCES:
         raise Invalid("ledger_bad_source", source=item.source, known="、".join(RECTIFICATION_SOURCES.values()))
     problem = " ".join((item.problem or "").split())
@@ -73,7 +76,8 @@ def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datet
         committee_id = org.committee_id
     else:
         raise Invalid("ledger_no_unit")
-    authz.require(session, actor, Action.MANAGE_RECTIFICATION, target)
+    if not authorized:
+        authz.require(session, actor, Action.MANAGE_RECTIFICATION, target)
     if item.owner_id is not None and session.get(Member, item.owner_id) is None:
         raise NotFound("member_not_found", id=item.owner_id)
     assert session.get(Committee, committee_id) is not None
@@ -87,3 +91,13 @@ def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datet
     session.add(row)
     session.flush()
     return row
+
+
+def open_items_of_branch(session: Session, branch_id: int, found_before: date) -> list[RectificationItem]:
+    """The branch's items not closed (已销号) that were found before `found_before`, oldest first: what the
+    next 述职 report must answer, item by item."""
+    return list(session.scalars(
+        select(RectificationItem)
+        .where(RectificationItem.branch_id == branch_id, RectificationItem.status != "closed",
+               RectificationItem.found_on < found_before)
+        .order_by(RectificationItem.id)))
