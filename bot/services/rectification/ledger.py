@@ -5,17 +5,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.infra.clock import today
-from bot.models import Branch, Committee, Member, RectificationItem, SocialOrg
-from bot.models.rectification import RECTIFICATION_SOURCES
-from bot.services import authz
-from bot.services.authz import Action, Actor
-from bot.services.errors import Invalid, NotFound
+from bot.infra.text import in_id_range
+from bot.models import (
+    Branch,
+    Committee,
+    Member,
+    RectificationItem,
+    ReviewRound,
+    ReviewSubmission,
+    RoleGrant,
+    SocialOrg,
+)
+from bot.models.rectification import OPEN_FOR_OWNER, RECTIFICATION_SOURCES
+from bot.services import attachments, authz
+from bot.services.authz import Action, Actor, Operator
+from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from bot.services.notify.outbox import enqueue_many
+from bot.services.notify.recipients import admins_by_committee, secretaries_by_branch
+from bot.services.org.structure import (
+    committee_subtree,
+    log_phone_lookup,
+    mask_phone,
+    member_by_phone,
+    normalize_phone,
+)
 
 MAX_PROBLEM_CHARS = 500
 MAX_MEASURES_CHARS = 2000
@@ -101,3 +121,375 @@ def open_items_of_branch(session: Session, branch_id: int, found_before: date) -
         .where(RectificationItem.branch_id == branch_id, RectificationItem.status != "closed",
                RectificationItem.found_on < found_before)
         .order_by(RectificationItem.id)))
+
+
+# -- reading an item -----------------------------------------------------------------------------
+OPEN_STATUSES = ("pending", "in_progress", "awaiting_verification")
+EVIDENCE_PHASE = "after"  # photos the owner sends with 已完成 (佐证材料, after)
+MAX_TEXT_CHARS = 2000
+MAX_REASON_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item as people read it: its unit, its owner (or the secretaries who answer for it), its status
+    and whether it is overdue (逾期: past the deadline and not closed; derived, never stored)."""
+
+    id: int
+    source: str
+    category: str
+    unit: str
+    branch_id: int | None
+    problem: str
+    measures: str
+    progress: str
+    evidence: str
+    photos: int
+    owner_id: int | None
+    owner_name: str | None
+    deadline: date
+    found_on: date | None
+    status: str
+    overdue: bool
+    return_reason: str | None
+    verifier_name: str | None
+    closed_at: datetime | None
+
+
+def is_overdue(item: RectificationItem, day: date) -> bool:
+    return item.status != "closed" and item.deadline < day
+
+
+def get_item(session: Session, item_id: int) -> RectificationItem:
+    """The item with this number, or NotFound (an id no column can hold is found nowhere)."""
+    item = session.get(RectificationItem, item_id) if in_id_range(item_id) else None
+    if item is None:
+        raise NotFound("ledger_item_not_found", id=item_id)
+    return item
+
+
+def _target(session: Session, item: RectificationItem) -> Branch | SocialOrg | Committee:
+    """What the item's rights are checked on: its branch, else its organization, else its committee."""
+    if item.branch_id is not None:
+        branch = session.get(Branch, item.branch_id)
+        if branch is not None:
+            return branch
+    if item.organization_id is not None:
+        org = session.get(SocialOrg, item.organization_id)
+        if org is not None:
+            return org
+    committee = session.get(Committee, item.committee_id)
+    assert committee is not None
+    return committee
+
+
+def answerers(session: Session, item: RectificationItem) -> list[int]:
+    """Who answers the item: its owner (责任人), or, when it has none, its branch's active secretaries."""
+    if item.owner_id is not None:
+        return [item.owner_id]
+    if item.branch_id is None:
+        return []
+    return sorted(secretaries_by_branch(session, [item.branch_id]).get(item.branch_id, []))
+
+
+def _answers_for(session: Session, actor: Actor | None, item: RectificationItem) -> bool:
+    return isinstance(actor, Operator) or (actor is not None and actor.id in answerers(session, item))
+
+
+def _visible(session: Session, actor: Actor | None, item: RectificationItem) -> RectificationItem:
+    """The item if the actor may know of it (it answers for it, reads its unit's ledger, or belongs to its
+    branch); else it is not found, as an item of another committee is to everyone there."""
+    if _answers_for(session, actor, item) or authz.can(session, actor, Action.VIEW_RECTIFICATION,
+                                                       _target(session, item)):
+        return item
+    own_branch = getattr(actor, "branch_id", None)
+    if own_branch is not None and own_branch == item.branch_id:
+        return item
+    raise NotFound("ledger_item_not_found", id=item.id)
+
+
+def _unit_name(session: Session, item: RectificationItem) -> str:
+    if item.branch_id is not None:
+        branch = session.get(Branch, item.branch_id)
+        if branch is not None:
+            return branch.name
+    if item.organization_id is not None:
+        org = session.get(SocialOrg, item.organization_id)
+        if org is not None:
+            return org.name
+    return ""
+
+
+def _name(session: Session, member_id: int | None) -> str | None:
+    if member_id is None:
+        return None
+    member = session.get(Member, member_id)
+    return member.name if member is not None else None
+
+
+def describe(session: Session, item: RectificationItem, now: datetime, settings: Settings) -> ItemView:
+    return ItemView(
+        id=item.id, source=item.source, category=item.category or "", unit=_unit_name(session, item),
+        branch_id=item.branch_id, problem=item.problem, measures=item.measures or "", progress=item.progress or "",
+        evidence=item.evidence or "", photos=attachments.count(session, SUBJECT, item.id, EVIDENCE_PHASE),
+        owner_id=item.owner_id, owner_name=_name(session, item.owner_id), deadline=item.deadline,
+        found_on=item.found_on, status=item.status, overdue=is_overdue(item, today(now, settings)),
+        return_reason=item.return_reason, verifier_name=_name(session, item.verifier_id), closed_at=item.closed_at)
+
+
+def view_item(session: Session, *, actor: Actor | None, item_id: int, now: datetime, settings: Settings) -> ItemView:
+    """One item, for whoever may know of it."""
+    return describe(session, _visible(session, actor, get_item(session, item_id)), now, settings)
+
+
+def my_open_items(session: Session, *, actor: Member | None, now: datetime, settings: Settings) -> list[ItemView]:
+    """整改: the items the actor answers for (owned, or owner-less items of a branch they are secretary of)
+    that are not closed, by deadline."""
+    if actor is None:
+        raise PermissionDenied("unbound")
+    branches = list(session.scalars(select(RoleGrant.scope_id).where(
+        RoleGrant.member_id == actor.id, RoleGrant.role == "secretary", RoleGrant.scope_type == "branch")))
+    mine = RectificationItem.owner_id == actor.id
+    if branches:
+        mine = or_(mine, and_(RectificationItem.owner_id.is_(None), RectificationItem.branch_id.in_(branches)))
+    rows = session.scalars(select(RectificationItem).where(mine, RectificationItem.status.in_(OPEN_STATUSES))
+                           .order_by(RectificationItem.deadline, RectificationItem.id).limit(100))
+    return [describe(session, row, now, settings) for row in rows]
+
+
+# -- the owner's side: answer, evidence, submit ---------------------------------------------------
+SUBJECT = "rectification_item"
+
+
+def _owned(session: Session, actor: Actor | None, item_id: int) -> RectificationItem:
+    """The item, if the actor answers for it: else not found (not theirs to know) or refused (someone
+    else's item of their own branch)."""
+    if actor is None:
+        raise PermissionDenied("unbound")
+    item = _visible(session, actor, get_item(session, item_id))
+    if not _answers_for(session, actor, item):
+        raise PermissionDenied("ledger_not_owner", id=item.id, owner=_name(session, item.owner_id) or "")
+    return item
+
+
+def _refuse_unless_open_for_owner(item: RectificationItem) -> None:
+    if item.status == "closed":
+        raise Conflict("ledger_closed", id=item.id)
+    if item.status == "awaiting_verification":
+        raise Conflict("ledger_awaiting_verification", id=item.id)
+
+
+def _update_if(session: Session, item: RectificationItem, statuses: tuple[str, ...], values: dict[str, Any]) -> bool:
+    """One conditional UPDATE: the change is made only while the item is in one of `statuses`."""
+    result = session.execute(
+        update(RectificationItem).where(RectificationItem.id == item.id, RectificationItem.status.in_(statuses))
+        .values(**values).execution_options(synchronize_session=False))
+    changed = int(getattr(result, "rowcount", 0) or 0) == 1
+    session.refresh(item)
+    return changed
+
+
+def _clean(text: str, reason: str, limit: int = MAX_TEXT_CHARS) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(reason)
+    if len(text) > limit:
+        raise Invalid("ledger_text_too_long", limit=limit)
+    return text
+
+
+def answer(session: Session, *, actor: Actor | None, item_id: int, text: str, now: datetime,
+           settings: Settings) -> ItemView:
+    """整改 <id> <measures or progress>: the first answer is the item's 整改措施 (unless it has them),
+    later ones its 完成情况; the item moves to 整改中."""
+    item = _owned(session, actor, item_id)
+    text = _clean(text, "ledger_empty_answer")
+    _refuse_unless_open_for_owner(item)
+    values: dict[str, Any] = {"status": "in_progress", "updated_at": now}
+    values["measures" if not (item.measures or "").strip() else "progress"] = text
+    if not _update_if(session, item, OPEN_FOR_OWNER, values):
+        _refuse_unless_open_for_owner(item)
+    return describe(session, item, now, settings)
+
+
+def start_evidence(session: Session, *, actor: Actor | None, item_id: int, text: str, now: datetime,
+                   settings: Settings) -> ItemView:
+    """整改 <id> 已完成 <text>: the text is the 佐证材料's words (may be empty: photos follow); the item is
+    整改中 until 提交."""
+    item = _owned(session, actor, item_id)
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise Invalid("ledger_text_too_long", limit=MAX_TEXT_CHARS)
+    _refuse_unless_open_for_owner(item)
+    values: dict[str, Any] = {"status": "in_progress", "updated_at": now}
+    if text:
+        values["evidence"] = text
+    if not _update_if(session, item, OPEN_FOR_OWNER, values):
+        _refuse_unless_open_for_owner(item)
+    return describe(session, item, now, settings)
+
+
+def add_evidence_text(session: Session, *, actor: Actor | None, item_id: int, text: str, now: datetime,
+                      settings: Settings) -> ItemView:
+    """More words for the evidence (a text sent between 已完成 and 提交): appended on a new line."""
+    item = _owned(session, actor, item_id)
+    text = _clean(text, "ledger_empty_answer")
+    _refuse_unless_open_for_owner(item)
+    joined = "\n".join(t for t in ((item.evidence or "").strip(), text) if t)
+    if len(joined) > MAX_TEXT_CHARS:
+        raise Invalid("ledger_text_too_long", limit=MAX_TEXT_CHARS)
+    if not _update_if(session, item, OPEN_FOR_OWNER, {"evidence": joined, "updated_at": now}):
+        _refuse_unless_open_for_owner(item)
+    return describe(session, item, now, settings)
+
+
+def add_evidence_photo(session: Session, *, actor: Actor | None, item_id: int, media_id: str, now: datetime,
+                       settings: Settings) -> attachments.Attached:
+    """A photo of the evidence (phase "after"), kept by its media id; the channel fetches it after the commit."""
+    item = _owned(session, actor, item_id)
+    _refuse_unless_open_for_owner(item)
+    return attachments.add(session, subject_type=SUBJECT, subject_id=item.id, media_id=media_id,
+                           created_by_id=getattr(actor, "id", None), now=now, phase=EVIDENCE_PHASE)
+
+
+def has_evidence(session: Session, item: RectificationItem) -> bool:
+    return bool((item.evidence or "").strip()) or attachments.count(session, SUBJECT, item.id, EVIDENCE_PHASE) > 0
+
+
+def submit(session: Session, *, actor: Actor | None, item_id: int, now: datetime, settings: Settings) -> ItemView:
+    """提交: the evidence goes to verification (待验收). Refused without evidence (no words, no photo); of two
+    submissions at once one moves the item and the other is told it was submitted already."""
+    item = _owned(session, actor, item_id)
+    if item.status == "awaiting_verification":
+        raise Conflict("ledger_submitted_already", id=item.id)
+    _refuse_unless_open_for_owner(item)
+    if not has_evidence(session, item):
+        raise Invalid("ledger_no_evidence", id=item.id)
+    if not _update_if(session, item, OPEN_FOR_OWNER, {"status": "awaiting_verification", "submitted_at": now,
+                                                      "updated_at": now}):
+        if item.status == "awaiting_verification":
+            raise Conflict("ledger_submitted_already", id=item.id)
+        _refuse_unless_open_for_owner(item)
+    view = describe(session, item, now, settings)
+    params = {"item_id": item.id, "problem": item.problem, "unit": view.unit, "deadline": item.deadline.isoformat()}
+    slot = f"submitted:{now.isoformat()}"
+    enqueue_many(session, [dict(kind="rectification_submitted", recipient_id=rid, params=params, due_at=now,
+                                subject_type="rectification", subject_id=item.id, slot=slot)
+                           for rid in verifiers(session, item)], now)
+    return view
+
+
+def verifiers(session: Session, item: RectificationItem) -> list[int]:
+    """Who verifies an item (销号 / 退回整改) and is told when it is submitted: the active admins of its
+    committee."""
+    return sorted(admins_by_committee(session, [item.committee_id]).get(item.committee_id, []))
+
+
+def awaiting(session: Session, *, actor: Member | None, now: datetime, settings: Settings) -> list[ItemView]:
+    """待验收: the items submitted for verification that the actor may close (the subtrees of the committees
+    they are admin of), oldest submission first."""
+    if actor is None:
+        raise PermissionDenied("unbound")
+    granted = select(RoleGrant.scope_id).where(RoleGrant.member_id == actor.id, RoleGrant.role == "admin",
+                                               RoleGrant.scope_type == "committee")
+    committees = [c for c in session.scalars(select(Committee).where(Committee.id.in_(granted)))
+                  if authz.can(session, actor, Action.MANAGE_RECTIFICATION, c)]
+    if not committees:
+        raise PermissionDenied("forbidden")
+    ids: set[int] = set()
+    for committee in committees:
+        ids.update(session.scalars(committee_subtree(committee.id)))
+    rows = session.scalars(select(RectificationItem).where(RectificationItem.status == "awaiting_verification",
+                                                           RectificationItem.committee_id.in_(ids))
+                           .order_by(RectificationItem.submitted_at, RectificationItem.id).limit(50))
+    return [describe(session, row, now, settings) for row in rows]
+
+
+def submittable(session: Session, *, actor: Member | None, now: datetime, settings: Settings) -> list[ItemView]:
+    """The actor's items with evidence that are not yet submitted (提交 outside the evidence step)."""
+    return [v for v in my_open_items(session, actor=actor, now=now, settings=settings)
+            if v.status in OPEN_FOR_OWNER and (v.evidence.strip() or v.photos)]
+
+
+# -- the verifier's side: 销号, 退回整改 --------------------------------------------------------------
+def _managed(session: Session, actor: Actor | None, item_id: int) -> RectificationItem:
+    item = _visible(session, actor, get_item(session, item_id))
+    authz.require(session, actor, Action.MANAGE_RECTIFICATION, _target(session, item))
+    return item
+
+
+def close(session: Session, *, actor: Actor | None, item_id: int, now: datetime, settings: Settings) -> ItemView:
+    """销号: committee staff (MANAGE_RECTIFICATION on the item's unit) close an item submitted for verification
+    (待验收) with its evidence; the closer is its 验收人. Refused: no evidence at all (no words, no photo), not
+    submitted (or returned meanwhile). Of two closings at once one closes it and the other is told it was."""
+    item = _managed(session, actor, item_id)
+    if item.status == "closed":
+        raise Conflict("ledger_closed_already", id=item.id)
+    if not has_evidence(session, item):
+        raise Invalid("ledger_close_no_evidence", id=item.id)
+    if item.status != "awaiting_verification":
+        raise Conflict("ledger_close_not_submitted", id=item.id, status=item.status)
+    if not _update_if(session, item, ("awaiting_verification",),
+                      {"status": "closed", "closed_at": now, "updated_at": now,
+                       "verifier_id": getattr(actor, "id", None)}):
+        if item.status == "closed":
+            raise Conflict("ledger_closed_already", id=item.id)
+        raise Conflict("ledger_close_not_submitted", id=item.id, status=item.status)
+    return describe(session, item, now, settings)
+
+
+def return_item(session: Session, *, actor: Actor | None, item_id: int, reason: str, now: datetime,
+                settings: Settings) -> ItemView:
+    """退回整改: evidence found wanting goes back to 整改中 with the reason; whoever answers for the item is
+    told at once (notice rectification_returned)."""
+    item = _managed(session, actor, item_id)
+    reason = _clean(reason, "ledger_return_needs_reason", MAX_REASON_CHARS)
+    if item.status != "awaiting_verification":
+        raise Conflict("ledger_not_awaiting", id=item.id, status=item.status)
+    if not _update_if(session, item, ("awaiting_verification",),
+                      {"status": "in_progress", "return_reason": reason, "submitted_at": None, "updated_at": now}):
+        raise Conflict("ledger_not_awaiting", id=item.id, status=item.status)
+    params = {"item_id": item.id, "problem": item.problem, "reason": reason, "deadline": item.deadline.isoformat()}
+    slot = f"returned:{now.isoformat()}"
+    enqueue_many(session, [dict(kind="rectification_returned", recipient_id=rid, params=params, due_at=now,
+                                subject_type="rectification", subject_id=item.id, slot=slot)
+                           for rid in answerers(session, item)], now)
+    return describe(session, item, now, settings)
+
+
+# -- adding from a channel ------------------------------------------------------------------------
+def source_key(given: str) -> str:
+    """A source as people write it (述职评议) or as stored (review): the stored key; unknown ones unchanged
+    (add_item refuses them)."""
+    given = (given or "").strip()
+    for key, label in RECTIFICATION_SOURCES.items():
+        if given in (key, label):
+            return key
+    return given
+
+
+def latest_report_id(session: Session, branch_id: int) -> int | None:
+    """The branch's report in the latest review round it reports in, if any."""
+    return session.scalar(select(ReviewSubmission.id).join(ReviewRound, ReviewRound.id == ReviewSubmission.round_id)
+                          .where(ReviewSubmission.branch_id == branch_id)
+                          .order_by(ReviewRound.year.desc(), ReviewRound.id.desc()).limit(1))
+
+
+def add(session: Session, *, actor: Actor | None, branch_id: int, source: str, problem: str, deadline: date,
+        now: datetime, settings: Settings, owner_phone: str | None = None, measures: str = "",
+        category: str = "") -> RectificationItem:
+    """`ledger add`: an item of a branch, its owner named by phone; a 述职评议 item is linked to the
+    branch's report in its latest round."""
+    key = source_key(source)
+    owner_id: int | None = None
+    if owner_phone:
+        phone = normalize_phone(owner_phone)
+        owner = member_by_phone(session, phone)
+        log_phone_lookup(actor, phone, owner, "found" if owner else "nobody")
+        if owner is None:
+            raise NotFound("ledger_owner_unknown", phone=mask_phone(phone))
+        owner_id = owner.id
+    source_id = latest_report_id(session, branch_id) if key == "review" else None
+    return add_item(session, actor=actor, now=now, settings=settings,
+                    item=NewItem(source=key, problem=problem, deadline=deadline, branch_id=branch_id,
+                                 source_id=source_id, owner_id=owner_id, measures=measures, category=category))
