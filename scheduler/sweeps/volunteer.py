@@ -1,4 +1,5 @@
-"""志愿服务: each leader with records waiting for confirmation is told once a day."""
+"""志愿服务: each confirmer with records waiting is told once a day; a member once their record's 公示 has ended
+(bot.services.volunteer.reminders says what is due)."""
 
 from __future__ import annotations
 
