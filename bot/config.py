@@ -381,6 +381,7 @@ DEFAULT_TEMPLATE_IDS: dict[str, str] = {  # demo values; the real ids come from 
     "rectification_due": "TPL_DEADLINE",
     "rectification_overdue": "TPL_DEADLINE",
     "inspection_due": "TPL_DEADLINE",
+    "board_term_due": "TPL_DEADLINE",
     "volunteer_pending": "TPL_TODO",
     "fallback": "TPL_TODO",
     "mobile_registered": "TPL_TODO",
@@ -407,12 +408,16 @@ DEFAULT_NOTICE_TEMPLATES: dict[str, dict[str, Any]] = {
     "leave_decided": {"title": "请假审批结果通知",
                       "fields": {"thing1": "meeting", "time2": "time", "phrase3": "status"}},
     "meeting_reminder": {"title": "会议提醒", "fields": {"thing1": "title", "time2": "time", "thing3": "place"}},
+    "review_returned": {"title": "待办事项提醒",
+                        "fields": {"thing1": "title", "thing2": "subject", "thing3": "detail"}},
     # kinds sharing one console template (TEMPLATE_IDS) share its keywords
     **{kind: {"title": "待办事项提醒", "fields": {"thing1": "title", "thing2": "subject", "thing3": "detail"}}
        for kind in ("minutes_reminder", "leave_pending", "compliance_gap", "branch_inactive", "volunteer_pending",
-                    "fallback", "mobile_registered")},
+                    "fallback", "mobile_registered", "volunteer_confirmed", "volunteer_returned", "volunteer_objected",
+                    "volunteer_final")},
     **{kind: {"title": "截止提醒", "fields": {"thing1": "title", "thing2": "topic", "date3": "deadline"}}
-       for kind in ("review_due", "rectification_due", "rectification_overdue", "inspection_due")},
+       for kind in ("review_due", "rectification_due", "rectification_overdue", "inspection_due",
+                    "rectification_returned", "rectification_submitted", "board_term_due")},
     "digest": {"title": "工作周报", "fields": {"thing1": "committee", "thing2": "week", "thing3": "meetings",
                                              "number4": "overdue", "number5": "undeliverable"}},
 }

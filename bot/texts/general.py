@@ -18,6 +18,9 @@ CANCELLED_STEPS = {
     "meetings.ask_group": SCHEDULE_DISCARDED,
     "meetings.ask_type": SCHEDULE_DISCARDED,
     "meetings.minutes": "已退出会议记录；已经记下的文字和照片都已保存。",
+    "volunteer.ask_hours": "已取消：志愿服务没有登记。",
+    "review.draft": "已退出述职报告撰写；已写的内容和照片都已保存，回复“述职”可继续。",
+    "rectification.evidence": "已退出佐证材料录入；已发送的文字和照片都已保存，整改事项尚未提交验收。",
 }
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 WELCOME = (

@@ -83,8 +83,6 @@ FLAG_RECTIFICATION_OVERDUE_TITLE = "整改逾期"
 REMIND_INSPECTION = "{org}{year}年度年检报告须在{deadline}前报送{where}（还有{days}天），请及时报送并填写党建工作情况。"
 REMIND_INSPECTION_TITLE = "年检报告待报送"
 INSPECTION_WHERE = {"supervisor": "业务主管单位", "registrar": "登记管理机关"}
-REMIND_VOLUNTEER = "有{count}条志愿服务记录等待您确认，请及时确认。"
-REMIND_VOLUNTEER_TITLE = "志愿服务待确认"
 DIGEST = (
     "{committee}党建周报（{week}）：\n"
     "· 召开会议{meetings}次，涉及{branches_met}个支部；\n"
@@ -99,8 +97,6 @@ DETAIL_LEAVE = "{count}条待审批"
 DETAIL_COMPLIANCE = "{deadline}前：{missing}"
 DETAIL_INACTIVE = "{days}天未开展组织生活"
 DETAIL_INACTIVE_NEVER = "尚无组织生活记录"
-DETAIL_VOLUNTEER = "{count}条待确认"
-VOLUNTEER_SUBJECT = "志愿服务记录"
 FALLBACK = "{name}同志暂时无法接收微信通知，以下内容请代为转告：{text}"
 FALLBACK_TITLE = "请代为转告"
 PERIOD_NAMES = {"month": "月", "quarter": "季度"}
@@ -195,13 +191,6 @@ def _inspection_due(p: _Params, settings: _Settings) -> NoticeText:
                        "deadline": wx_date(day(p["deadline"]))})
 
 
-def _volunteer_pending(p: _Params, settings: _Settings) -> NoticeText:
-    """params: count."""
-    return NoticeText(REMIND_VOLUNTEER.format(count=p["count"]),
-                      {"title": REMIND_VOLUNTEER_TITLE, "subject": VOLUNTEER_SUBJECT,
-                       "detail": DETAIL_VOLUNTEER.format(count=p["count"])})
-
-
 def digest_week(p: _Params) -> str:
     """The week a digest counts, as people read it: 11月23日—11月29日 (params first/last, ISO days; a row
     written before they were recorded: its slot, e.g. 2026-W49)."""
@@ -236,7 +225,6 @@ NOTICES: dict[str, NoticeWording] = {
     "rectification_due": _rectification_due,
     "rectification_overdue": _rectification_overdue,
     "inspection_due": _inspection_due,
-    "volunteer_pending": _volunteer_pending,
     "digest": _digest,
     "fallback": _fallback,
 }
