@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.chat.context import Context
 from bot.infra import clock, wechat
-from bot.services.meetings.minutes import MediaSource
+from bot.services.media import MediaSource
 
 Fetch = Callable[..., bool]  # fetch_one(source, row_id, *, now) of minutes or attachments
 

@@ -168,7 +168,7 @@ class WeChatSender:
 # (bot.services.meetings.minutes holds the rules: which rows to fetch, where the bytes go; this is how.)
 @dataclass(frozen=True)
 class MediaFetcher:
-    """What fetching minutes photos needs (bot.services.meetings.minutes.MediaSource): new sessions,
+    """What fetching minutes photos needs (bot.services.media.MediaSource): new sessions,
     WeChat's media/get through the API client, and MEDIA_DIR."""
 
     sessions: Callable[[], Session]

@@ -2,14 +2,12 @@
 
 Like minutes photos (services.meetings.minutes): an image message carries only a media id, valid 3 days on
 WeChat. `add` keeps the id in the message's transaction (once per record and media id); the channel
-downloads the file after the commit with `fetch_one`; `fetch_missing` retries failed downloads while WeChat
-still keeps the file (the scheduler, or `flask --app bot minutes-fetch`). The capability that owns the
-record authorizes before calling `add`: this module holds no rule of who may attach what."""
+downloads the file after the commit with `fetch_one` (services.media.keep); `fetch_missing` retries failed
+downloads while WeChat still keeps the file (the scheduler, or `flask --app bot minutes-fetch`). The capability
+that owns the record authorizes before calling `add`: this module holds no rule of who may attach what."""
 
 from __future__ import annotations
 
-import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,9 +17,7 @@ from sqlalchemy.orm import Session
 from bot.infra.db import added
 from bot.models import Attachment
 from bot.services.errors import Invalid
-from bot.services.meetings.minutes import MEDIA_VALID_DAYS, MediaSource, safe_name
-
-log = logging.getLogger("zhibu.attachments")
+from bot.services.media import MEDIA_VALID_DAYS, MediaSource, keep
 
 SUBJECTS = ("review_submission", "rectification_item")
 
@@ -84,18 +80,9 @@ def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
         if row is None or row.path:
             return row is not None
         subject_type, subject_id, media_id = row.subject_type, row.subject_id, row.media_id
-    try:
-        content = source.download(media_id)
-    except Exception as exc:  # WeChat's or the network's error: keep the row for a later try
-        log.warning("media %s of %s %s not fetched: %s", media_id, subject_type, subject_id, exc)
+    path = keep(source, media_id, subject_type, str(subject_id))
+    if path is None:
         return False
-    folder = os.path.join(source.media_dir, subject_type, str(subject_id))
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, safe_name(media_id) + ".jpg")
-    tmp = path + ".part"
-    with open(tmp, "wb") as fh:
-        fh.write(content)
-    os.replace(tmp, path)
     with source.sessions() as session, session.begin():
         row = session.get(Attachment, row_id)
         if row is not None:

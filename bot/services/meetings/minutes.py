@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session
@@ -29,25 +27,12 @@ from bot.models import Branch, Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from bot.services.media import MEDIA_VALID_DAYS, MediaSource, keep
 from bot.services.meetings.scheduling import recent
 
 log = logging.getLogger("zhibu.minutes")
 PARAGRAPH_SEP = "\n\n"
-MEDIA_VALID_DAYS = 3  # WeChat keeps a message's temporary media this long; later a fetch can only fail
 MAX_MINUTES_CHARS = 50_000
-
-
-class MediaSource(Protocol):
-    """Where photos come from and go to: new sessions (a fetch runs outside any request), the download of
-    a media id (WeChat's media/get; raises if it fails), and the directory files are kept in."""
-
-    @property
-    def sessions(self) -> Callable[[], Session]: ...
-
-    @property
-    def media_dir(self) -> str: ...
-
-    def download(self, media_id: str) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -155,10 +140,6 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
 
 
 # -- fetching ------------------------------------------------------------------------------------
-def safe_name(media_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", media_id)[:100] or "media"
-
-
 def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
     """Download one photo into MEDIA_DIR/<meeting>/<media id>.jpg and note the path; False on failure."""
     with source.sessions() as session:
@@ -166,18 +147,9 @@ def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
         if row is None or row.path:
             return row is not None
         meeting_id, media_id = row.meeting_id, row.media_id
-    try:
-        content = source.download(media_id)
-    except Exception as exc:  # WeChat's or the network's error: keep the row for a later try
-        log.warning("media %s of meeting %s not fetched: %s", media_id, meeting_id, exc)
+    path = keep(source, media_id, str(meeting_id))
+    if path is None:
         return False
-    folder = os.path.join(source.media_dir, str(meeting_id))
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, safe_name(media_id) + ".jpg")
-    tmp = path + ".part"
-    with open(tmp, "wb") as fh:
-        fh.write(content)
-    os.replace(tmp, path)
     with source.sessions() as session, session.begin():
         row = session.get(MinutesMedia, row_id)
         if row is not None:
