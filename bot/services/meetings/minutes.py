@@ -10,7 +10,6 @@ media/get) is the caller's: a MediaSource it passes in.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.media import MEDIA_VALID_DAYS, MediaSource, keep
 from bot.services.meetings.scheduling import recent
 
-log = logging.getLogger("zhibu.minutes")
 PARAGRAPH_SEP = "\n\n"
 MAX_MINUTES_CHARS = 50_000
 
