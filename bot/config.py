@@ -213,11 +213,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _coerce(cfg: dict[str, Any]) -> None:
-    for key in INT_SETTINGS:
-        try:
-            cfg[key] = int(cfg[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
+    _whole_numbers(cfg, INT_SETTINGS, None)
     for key in FLOAT_SETTINGS:
         try:
             cfg[key] = float(cfg[key])
@@ -230,6 +226,18 @@ def _coerce(cfg: dict[str, Any]) -> None:
     _coerce_scheduler_settings(cfg)
     _coerce_meeting_settings(cfg)
     _coerce_record_settings(cfg)
+
+
+def _whole_numbers(cfg: dict[str, Any], keys: tuple[str, ...], minimum: int | None) -> None:
+    """Make each setting of `keys` an int, at least `minimum` (None: any); ConfigError naming the key."""
+    for key in keys:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
+        if minimum is not None and cfg[key] < minimum:
+            raise ConfigError(f"{key} must not be negative, got {cfg[key]}" if minimum == 0
+                              else f"{key} must be at least {minimum}, got {cfg[key]}")
 
 
 def normalize_db_url(url: str) -> str:
@@ -322,13 +330,7 @@ MEETING_INT_SETTINGS = ("CHECKIN_OPENS_BEFORE", "CHECKIN_LATE_AFTER", "QR_ROTATE
 
 
 def _coerce_meeting_settings(cfg: dict[str, Any]) -> None:
-    for key in MEETING_INT_SETTINGS:
-        try:
-            cfg[key] = int(cfg[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
-        if cfg[key] < 0:
-            raise ConfigError(f"{key} must not be negative, got {cfg[key]}")
+    _whole_numbers(cfg, MEETING_INT_SETTINGS, 0)
     if cfg["QR_ROTATE_SECONDS"] < 1:
         raise ConfigError("QR_ROTATE_SECONDS must be at least 1")
     if cfg["QR_TOKEN_TTL"] < cfg["QR_ROTATE_SECONDS"]:
@@ -461,13 +463,7 @@ def _int_list(value: Any, key: str) -> list[int]:
 
 
 def _coerce_scheduler_settings(cfg: dict[str, Any]) -> None:
-    for key in SCHEDULER_INT_SETTINGS:
-        try:
-            cfg[key] = int(cfg[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
-        if cfg[key] < 1:
-            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+    _whole_numbers(cfg, SCHEDULER_INT_SETTINGS, 1)
     if not 1 <= cfg["COMPLIANCE_REMIND_DAY"] <= 28:
         raise ConfigError("COMPLIANCE_REMIND_DAY must be a day of the month from 1 to 28")
     cfg["MEETING_REMINDERS"] = sorted(set(_int_list(cfg["MEETING_REMINDERS"], "MEETING_REMINDERS")), reverse=True)
@@ -540,13 +536,7 @@ TIE_RULES = ("lower", "higher")
 
 
 def _coerce_record_settings(cfg: dict[str, Any]) -> None:
-    for key in RECORD_INT_SETTINGS:
-        try:
-            cfg[key] = int(cfg[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{key} must be a whole number, got {cfg[key]!r}") from exc
-        if cfg[key] < 1:
-            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+    _whole_numbers(cfg, RECORD_INT_SETTINGS, 1)
     scales = _json_setting(cfg, "REVIEW_SCALES", {})
     if not isinstance(scales, Mapping):
         raise ConfigError('REVIEW_SCALES must map scale names to grades, '
