@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Attendance, Branch, Committee, Member, SocialOrg
+from bot.models import (
+    Attendance,
+    Branch,
+    Committee,
+    Member,
+    RectificationItem,
+    ReviewReviewer,
+    ReviewSubmission,
+    SocialOrg,
+    VolunteerRecord,
+)
 from bot.services.authz import Operator
 from bot.services.org.structure import coverage, validate_credit_code
 from tests import wxxml
@@ -108,3 +118,23 @@ def test_if_empty_skips_a_database_with_real_data(db: Any, runner: Any) -> None:
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0 and "跳过" in result.output
     assert db.scalar(select(func.count()).select_from(Committee)) == 1
+
+
+def test_the_demo_holds_a_year_of_records(db: Any, chat: Any, seeded: dict[str, Any], clock: Any) -> None:
+    """述职评议, 整改, 志愿服务 and 年检 are in the demo, written through their services: each role finds
+    something to act on in the simulator."""
+    assert db.scalar(select(func.count()).select_from(ReviewSubmission)) == 3  # the three party branches
+    assert db.scalar(select(func.count()).select_from(ReviewReviewer)) == 3
+    items = list(db.scalars(select(RectificationItem).order_by(RectificationItem.id)))
+    assert [(i.source, i.status) for i in items] == [("check", "pending"), ("inspection", "pending")]
+    record = db.scalar(select(VolunteerRecord))
+    assert record is not None and record.status == "pending" and record.hours == 3
+    db.commit()
+    # the secretary reports, the owner sees the item, the leader confirms, the admin reads 年检
+    assert "述职" in chat.say("o_demo_linxiaofeng", "述职")
+    assert "三会一课会议记录缺少参会人员签到" in chat.say("o_demo_chensiyuan", "整改")
+    chat.say("o_demo_wuhaiyan", "确认全部")
+    db.expire_all()
+    assert db.scalar(select(VolunteerRecord.status)) == "confirmed"
+    db.commit()
+    assert "年检" in chat.say("o_demo_wangyaqin", "年检")

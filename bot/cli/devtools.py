@@ -35,7 +35,7 @@ def seed_demo_cmd(export_path: Path | None, if_empty: bool) -> None:
                 raise click.ClickException(T.CLI_DEMO_EXISTS.format(name=seed.DEMO_COMMITTEE))
             click.echo(T.CLI_DEMO_SKIPPED)
         else:
-            committee = seed.seed_demo(session, web.now(), current_app.config["TZ"], actor=who)
+            committee = seed.seed_demo(session, web.now(), current_app.config["TZ"], actor=who, settings=web.settings())
             committee_id = committee.id
             click.echo(T.CLI_DEMO_WRITTEN.format(name=committee.name, id=committee.id))
         if export_path is not None:

@@ -6,20 +6,26 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.infra import clock
 from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, PartyGroup, RoleGrant, SocialOrg
 from bot.services.authz import Actor
+from bot.services.inspection import filing, years
 from bot.services.org.structure import (
     branches_of_committee,
     committee_ids_under,
     create_social_org,
     credit_code_check_char,
 )
+from bot.services.rectification import ledger
+from bot.services.review import rounds
+from bot.services.volunteer import records, teams
 
 DEMO_COMMITTEE = "明湖区社会组织综合党委"
 NEWCOMER_OPENID = "o_demo_newcomer"  # an unbound WeChat user, for trying 绑定 in the simulator
@@ -123,9 +129,11 @@ def phone_for(index: int) -> str:
     return f"1380013{index:04d}"
 
 
-def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai", *, actor: Actor) -> Committee:
+def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai", *, actor: Actor,
+              settings: Settings | None = None) -> Committee:
     """Build the demo in the session (the caller commits); `actor` registers the social organizations
-    (the operator running seed-demo)."""
+    (the operator running seed-demo). With the app's settings, the demo also holds a 述职评议 round, ledger
+    items, a volunteer team with an activity and a record, and last year's 年检 (seed_records)."""
     committee = Committee(name=DEMO_COMMITTEE, kind="comprehensive", created_at=now)
     session.add(committee)
     session.flush()
@@ -190,7 +198,50 @@ def seed_demo(session: Session, now: datetime, tz: str = "Asia/Shanghai", *, act
                             checkin_scene="mtg_" + secrets.token_hex(8),
                             created_by_id=people[_secretary_of(spec["branch"])].id, created_at=now))
     session.flush()
+    if settings is not None:
+        seed_records(session, now, settings, actor=actor, committee=committee, branches=branches, orgs=orgs,
+                     people=people)
     return committee
+
+
+def seed_records(session: Session, now: datetime, settings: Settings, *, actor: Actor, committee: Committee,
+                 branches: dict[str, Branch], orgs: dict[str, SocialOrg], people: dict[str, Member]) -> None:
+    """述职评议, 整改, 志愿服务 and 年检 in the demo, written through their services as users would."""
+    day = clock.today(now, settings)
+    # 述职评议 of this year: due in two weeks; the law firm's secretary reports on site; three reviewers.
+    report_year = day.year if day.month >= 7 else day.year - 1  # rounds open in November–March
+    rounds.open_round(session, actor=actor, committee_id=committee.id, year=report_year,
+                      deadline=day + timedelta(days=14), scale=None, onsite=[branches["law_firm"].id],
+                      reviewer_phones=[people[k].phone or "" for k in ("sunlixin", "wuhaiyan", "zhengwanqing")],
+                      now=now, settings=settings)
+    # 整改: a problem a check found in the joint branch, answered by its secretary.
+    ledger.add_item(session, actor=actor, now=now, settings=settings, item=ledger.NewItem(
+        source="check", problem="三会一课会议记录缺少参会人员签到", deadline=day + timedelta(days=30),
+        branch_id=branches["joint"].id, owner_id=people["chensiyuan"].id, category="组织生活"))
+    # 志愿服务: the law firm's 先锋志愿服务队 led by 吴海燕, yesterday's activity with a record waiting for her,
+    # and one ahead.
+    teams.create_team(session, actor=actor, branch_id=branches["law_firm"].id, name="先锋志愿服务队",
+                      leader_phones=[people["wuhaiyan"].phone or ""], now=now)
+    done = teams.create_activity(session, actor=people["wuhaiyan"], held_on=day - timedelta(days=1),
+                                 title="社区助老", team_name="先锋志愿服务队", place="明湖街道敬老院", now=now,
+                                 settings=settings)
+    teams.create_activity(session, actor=people["wuhaiyan"], held_on=day + timedelta(days=4), title="社区义诊",
+                          team_name="先锋志愿服务队", place="明湖街道社区卫生服务站", now=now, settings=settings)
+    records.log_record(session, actor=people["huangjingyi"], hours=Decimal(3), served_on=None, content="",
+                       activity_id=done.id, now=now, settings=settings)
+    # 年检 of last year: the bar association passed; the calligraphy association's 基本合格 is in the ledger;
+    # the elder-care centre's board term ends soon (换届).
+    filed_in = day.year if day >= date(day.year, 6, 1) else day.year - 1  # the last season whose filings are in
+    last = filed_in - 1
+    years.open_year(session, last, now, settings)
+    filing.record(session, actor=actor, organization_id=orgs["bar"].id, year=last,
+                  filed_supervisor=date(filed_in, 3, 20), filed_registrar=date(filed_in, 5, 15),
+                  party_section_filed=True, result="合格", now=now, settings=settings)
+    filing.record(session, actor=actor, organization_id=orgs["calligraphy"].id, year=last,
+                  filed_supervisor=date(filed_in, 3, 28), filed_registrar=date(filed_in, 5, 30),
+                  party_section_filed=False, result="基本合格", now=now, settings=settings)
+    orgs["elder_care"].board_term_ends = day + timedelta(days=45)
+    session.flush()
 
 
 def _secretary_of(branch_key: str) -> str:
