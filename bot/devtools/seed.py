@@ -26,6 +26,7 @@ from bot.services.org.structure import (
 from bot.services.rectification import ledger
 from bot.services.review import rounds
 from bot.services.volunteer import records, teams
+from bot.texts import review as review_words
 
 DEMO_COMMITTEE = "明湖区社会组织综合党委"
 NEWCOMER_OPENID = "o_demo_newcomer"  # an unbound WeChat user, for trying 绑定 in the simulator
@@ -208,12 +209,13 @@ def seed_records(session: Session, now: datetime, settings: Settings, *, actor: 
                  branches: dict[str, Branch], orgs: dict[str, SocialOrg], people: dict[str, Member]) -> None:
     """述职评议, 整改, 志愿服务 and 年检 in the demo, written through their services as users would."""
     day = clock.today(now, settings)
-    # 述职评议 of this year: due in two weeks; the law firm's secretary reports on site; three reviewers.
+    # 述职评议 of this year: due in two weeks; the law firm's secretary reports on site; three reviewers
+    # (a committee member of the law 党委, a member of the joint branch, the functional branch's secretary).
     report_year = day.year if day.month >= 7 else day.year - 1  # rounds open in November–March
     rounds.open_round(session, actor=actor, committee_id=committee.id, year=report_year,
                       deadline=day + timedelta(days=14), scale=None, onsite=[branches["law_firm"].id],
-                      reviewer_phones=[people[k].phone or "" for k in ("sunlixin", "wuhaiyan", "zhengwanqing")],
-                      now=now, settings=settings)
+                      reviewer_phones=[people[k].phone or "" for k in ("sunlixin", "zhengwanqing", "songyifan")],
+                      title=review_words.ROUND_TITLE.format(year=report_year), now=now, settings=settings)
     # 整改: a problem a check found in the joint branch, answered by its secretary.
     ledger.add_item(session, actor=actor, now=now, settings=settings, item=ledger.NewItem(
         source="check", problem="三会一课会议记录缺少参会人员签到", deadline=day + timedelta(days=30),
