@@ -113,3 +113,16 @@ def test_close_against_return(app: Flask, chat: Chat, db: Session, world: dict[s
         assert row.status == "closed" and notes == 0
     else:
         assert row.status == "in_progress" and row.return_reason == "照片不清晰" and notes == 1
+
+
+def test_a_verifier_and_an_admin_close_at_once(app: Flask, chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    """The 验收人 a committee names races its admin: one closes, the other is told it was closed."""
+    verifier = f.member(db, None, name="郑验收", openid="o_ver", roles=(("verifier", "committee", world["top"].id),))
+    item_id = _submitted_item(db, chat, world)
+    replies = race(app, [(("o_ver", "o_ad1")[i % 2], f"销号 {item_id}") for i in range(N)])
+    winners = [i for i, r in enumerate(replies) if r.startswith(f"整改事项 #{item_id}（星光党支部）已销号")]
+    assert len(winners) == 1, replies
+    already = str(refusals()["ledger_closed_already"]).format(id=item_id)
+    assert all(r == already for i, r in enumerate(replies) if i not in winners), replies
+    row = _item(db, item_id)
+    assert row.status == "closed" and row.verifier_id == (verifier.id, world["admins"][0].id)[winners[0] % 2]

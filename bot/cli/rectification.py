@@ -27,23 +27,27 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @ledger_cli.command("add")
-@click.option("--branch", "branch_id", type=int, required=True, help="The branch (单位) the problem is in.")
+@click.option("--branch", "branch_id", type=int, default=None, help="The branch (单位) the problem is in.")
+@click.option("--organization", "organization_id", type=int, default=None,
+              help="Or the social organization (单位, e.g. for 年检); its branch, if any, is the branch.")
 @click.option("--source", required=True, help="问题来源: 述职评议 | 年检 | 检查 | 巡察.")
 @click.option("--problem", required=True, help="问题.")
 @click.option("--deadline", type=DAY, required=True, help="整改时限, YYYY-MM-DD (today or later).")
 @click.option("--owner", "owner_phone", default=None, help="责任人's mobile number (default: the branch secretary).")
 @click.option("--measures", default="", help="整改措施.")
 @click.option("--category", default="", help="问题类别.")
-def add_cmd(branch_id: int, source: str, problem: str, deadline: datetime, owner_phone: str | None, measures: str,
-            category: str) -> None:
-    """Add a problem to the ledger; prints the item id last. A 述职评议 item is linked to the branch's report
-    in its latest review round."""
-    who = operator("ledger add", branch=branch_id, source=source)
+def add_cmd(branch_id: int | None, organization_id: int | None, source: str, problem: str, deadline: datetime,
+            owner_phone: str | None, measures: str, category: str) -> None:
+    """Add a problem to the ledger (of a branch, or of a social organization); prints the item id last. A
+    述职评议 item is linked to the branch's report in its latest review round."""
+    if branch_id is None and organization_id is None:
+        raise click.UsageError(T.CLI_UNIT_NEEDED)
+    who = operator("ledger add", branch=branch_id, organization=organization_id, source=source)
     try:
         with web.get_db().transaction() as session:
-            item = ledger.add(session, actor=who, branch_id=branch_id, source=source, problem=problem,
-                              deadline=deadline.date(), owner_phone=owner_phone, measures=measures,
-                              category=category, now=web.now(), settings=web.settings())
+            item = ledger.add(session, actor=who, branch_id=branch_id, organization_id=organization_id,
+                              source=source, problem=problem, deadline=deadline.date(), owner_phone=owner_phone,
+                              measures=measures, category=category, now=web.now(), settings=web.settings())
             view = ledger.describe(session, item, web.now(), web.settings())
     except ServiceError as exc:
         raise refused(exc) from exc
@@ -83,4 +87,6 @@ def export_ledger_cmd(committee_id: int, out: Path) -> None:
                                                 now=web.now(), settings=web.settings())
     except ServiceError as exc:
         raise refused(exc) from exc
+    except OSError as exc:  # no such folder, no right to write there, a full disk
+        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
     click.echo(T.CLI_EXPORTED.format(n=done.rows, path=out, rate=T.rate_word(done.figures.overall.rate)))

@@ -62,6 +62,8 @@ REFUSALS: dict[str, Any] = {
     "ledger_owner_unknown": "没有找到手机号为 {phone} 的党员，无法指定为责任人。",
     "ledger_scope_needed": "请指定一个党委或一个支部（只能选一个）。",
     "ledger_no_scope": "您没有可查看的整改台账：台账由党委管理员和支部书记查看。",
+    "ledger_unbound": "您还没有绑定党员身份，无法查看或答复整改事项。请向支部书记索取绑定码，回复“绑定 六位数字”。",
+    "ledger_unit_mismatch": "社会组织“{organization}”不归“{branch}”管理，请核对单位。",
 }
 
 # -- chat replies ---------------------------------------------------------------------------------
@@ -69,7 +71,8 @@ LIST_HEADER = "您负责的整改事项（{n}项）："
 LIST_LINE = "#{id} {problem}｜时限{deadline}｜{status}{overdue}"
 LIST_OVERDUE = "【逾期】"
 LIST_RETURNED = "  退回原因：{reason}"
-LIST_FOOTER = "答复进展：整改 编号 措施或进展；完成后：整改 编号 已完成 完成情况，再发照片，最后回复“提交”。"
+LIST_FOOTER = ("答复进展：整改 编号 措施或进展；完成后：整改 编号 已完成 完成情况，再发照片，最后回复“提交”。"
+               "整改前的照片：整改 编号 整改前。")
 LIST_EMPTY = "您目前没有待整改的事项。"
 ANSWERED = "已记录整改事项 #{id} 的{what}，状态：整改中。完成后请回复：整改 {id} 已完成 完成情况。"
 WHAT_MEASURES = "整改措施"
@@ -79,6 +82,11 @@ EVIDENCE_START = ("已记录整改事项 #{id} 的完成情况。请发送佐证
 EVIDENCE_TEXT = "已补充文字说明（整改事项 #{id}）。继续发送照片，或回复“提交”。"
 EVIDENCE_PHOTO = "已收到第{n}张佐证照片（整改事项 #{id}）。继续发送，或回复“提交”。"
 EVIDENCE_PHOTO_AGAIN = "这张照片已经收到过了（整改事项 #{id}，共{n}张）。"
+BEFORE_START = "请发送整改事项 #{id} 整改前的照片（可多张），发完回复“取消”结束。"
+BEFORE_PHOTO = "已收到第{n}张整改前照片（整改事项 #{id}）。继续发送，或回复“取消”结束。"
+BEFORE_PHOTO_AGAIN = "这张照片已经收到过了（整改事项 #{id}，整改前照片共{n}张）。"
+BEFORE_DONE = "已结束整改前照片录入（整改事项 #{id}，共{n}张）。答复进展请回复：整改 {id} 措施或进展。"
+EVIDENCE_BEFORE = "整改前照片{n}张"
 SUBMITTED = "整改事项 #{id} 已提交验收（佐证材料：{evidence}），状态：待验收。党委验收后会销号。"
 NOTHING_TO_SUBMIT = "您目前没有待提交的整改佐证材料。完成整改后请先回复：整改 编号 已完成 完成情况。"
 WHICH_TO_SUBMIT = "您有{n}项整改事项带有佐证材料，请先回复“整改 编号 已完成”选定要提交的一项：\n{lines}"
@@ -87,11 +95,12 @@ EVIDENCE_PHOTOS = "照片{n}张"
 EVIDENCE_JOIN = "、"
 AWAITING_HEADER = "待验收的整改事项（{n}项）："
 AWAITING_LINE = "#{id} {unit}：{problem}｜佐证：{evidence}"
-AWAITING_FOOTER = "核查后回复“销号 编号”，或“退回整改 编号 原因”。"
+AWAITING_FOOTER = "回复“整改 编号”查看详情，核查后回复“销号 编号”，或“退回整改 编号 原因”。"
 AWAITING_EMPTY = "目前没有待验收的整改事项。"
 DETAIL = ("整改事项 #{id}（{unit}，{source}）\n问题：{problem}\n整改时限：{deadline}，状态：{status}{overdue}\n"
           "责任人：{owner}\n整改措施：{measures}\n完成情况：{progress}\n佐证材料：{evidence}")
 DETAIL_NONE = "暂无"
+DETAIL_EVIDENCE_CHARS = 300  # the verifier reads the evidence here before 销号
 DETAIL_SECRETARY = "支部书记"
 CLOSED = "整改事项 #{id}（{unit}）已销号，验收人：{verifier}。"
 RETURNED = "整改事项 #{id}（{unit}）已退回整改，已通知责任人。退回原因：{reason}"
@@ -105,6 +114,8 @@ FIGURES_EMPTY = "{name}的整改台账中还没有问题。"
 # -- CLI ------------------------------------------------------------------------------------------
 CLI_ADDED = "已加入整改台账：{unit} {source}“{problem}”，整改时限{deadline}。编号 {id}"
 CLI_EXPORTED = "已导出整改台账 {n} 项到 {path}（整改率 {rate}）"
+CLI_UNIT_NEEDED = "请用 --branch 指定支部，或用 --organization 指定社会组织。"
+CLI_CANNOT_WRITE = "无法写入 {path}：{error}"
 
 
 def evidence_word(evidence: str, photos: int) -> str:
@@ -123,9 +134,12 @@ def item_line(view: Any, settings: Settings) -> str:
 
 def item_detail(view: Any, settings: Settings) -> str:
     """整改 <id>: one item, its evidence summed up."""
-    evidence = evidence_word(view.evidence, view.photos) or DETAIL_NONE
+    evidence = evidence_word(view.evidence, view.photos)
+    if view.photos_before:
+        evidence = EVIDENCE_JOIN.join(p for p in (EVIDENCE_BEFORE.format(n=view.photos_before), evidence) if p)
+    evidence = evidence or DETAIL_NONE
     if view.evidence.strip():
-        evidence = f"{shorten(view.evidence, 60)}（{evidence}）"
+        evidence = f"{shorten(view.evidence, DETAIL_EVIDENCE_CHARS)}（{evidence}）"
     text = DETAIL.format(id=view.id, unit=view.unit, source=source_word(view.source), problem=view.problem,
                          deadline=fmt_day(view.deadline), status=status_word(view.status),
                          overdue=LIST_OVERDUE if view.overdue else "", owner=view.owner_name or DETAIL_SECRETARY,
@@ -174,14 +188,14 @@ SUBMITTED_TITLE = "整改待验收"
 
 def _returned(p: Mapping[str, Any], settings: Settings) -> NoticeText:
     """params: item_id, problem, reason, deadline (a day)."""
-    return NoticeText(RETURNED_NOTICE.format(problem=shorten(p["problem"], 30), id=p["item_id"],
-                                             reason=shorten(p["reason"], 60)),
+    return NoticeText(RETURNED_NOTICE.format(problem=shorten(p["problem"], 80), id=p["item_id"],
+                                             reason=shorten(p["reason"], 200)),
                       {"title": RETURNED_TITLE, "topic": p["problem"], "deadline": wx_date(day(p["deadline"]))})
 
 
 def _submitted(p: Mapping[str, Any], settings: Settings) -> NoticeText:
     """params: item_id, problem, unit, deadline (a day)."""
-    return NoticeText(SUBMITTED_NOTICE.format(unit=p["unit"], problem=shorten(p["problem"], 30), id=p["item_id"]),
+    return NoticeText(SUBMITTED_NOTICE.format(unit=p["unit"], problem=shorten(p["problem"], 80), id=p["item_id"]),
                       {"title": SUBMITTED_TITLE, "topic": p["problem"], "deadline": wx_date(day(p["deadline"]))})
 
 

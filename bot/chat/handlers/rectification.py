@@ -22,14 +22,16 @@ from bot.services.rectification import ledger
 from bot.texts import rectification as T
 
 EVIDENCE_STEP = "rectification.evidence"
+BEFORE_STEP = "rectification.before"  # photos of the problem before rectification
 DONE_PREFIX = "已完成"
-OWNER_ROLES = ("member", "secretary")
-STAFF_ROLES = ("admin",)
+BEFORE_WORD = "整改前"
+OWNER_ROLES = ("member", "secretary", "liaison")  # a liaison answers 年检 items
+STAFF_ROLES = ("admin", ledger.VERIFIER_ROLE)
 
 routes = Routes()
 
 
-RAW_ANSWER = re.compile(r"\s*整改[\s\u3000]*[#＃]?[0-9０-９]+[\s\u3000]*(?P<rest>.*)", re.S)
+RAW_ANSWER = re.compile(r"\s*整改[\s\u3000]*[#＃]?-?[0-9０-９]+[\s\u3000]*(?P<rest>.*)", re.S)
 
 
 def _raw_rest(ctx: Context, normalized: str) -> str:
@@ -46,9 +48,9 @@ def _item_id(given: str | None) -> int:
     return ident
 
 
-def _step_item(ctx: Context) -> int | None:
+def _step_item(ctx: Context, step: str = EVIDENCE_STEP) -> int | None:
     conv = ctx.conversation if ctx.conversation is not None else ctx.load_conversation()
-    if not conv or conv.get("step") != EVIDENCE_STEP:
+    if not conv or conv.get("step") != step:
         return None
     data: dict[str, Any] = dict(conv.get("data") or {})
     return int(data["item_id"]) if data.get("item_id") else None
@@ -64,7 +66,7 @@ def list_items(ctx: Context) -> Reply:
     return "\n".join([*lines, T.LIST_FOOTER])
 
 
-@routes.text(r"整改\s*(?P<id>#?\d+)\s*(?P<rest>.*)", priority=60, name="rectification.answer",
+@routes.text(r"整改\s*(?P<id>#?-?\d+)\s*(?P<rest>.*)", priority=60, name="rectification.answer",
              usage="整改 编号 措施或进展", summary="查看或答复整改事项；完成后“整改 编号 已完成 说明”",
              roles=OWNER_ROLES)
 def answer(ctx: Context) -> Reply:
@@ -77,6 +79,11 @@ def answer(ctx: Context) -> Reply:
                                      settings=ctx.settings)
         ctx.start_conversation(EVIDENCE_STEP, item_id=view.id)
         return T.EVIDENCE_START.format(id=view.id)
+    if rest == BEFORE_WORD:  # 整改 <id> 整改前: photos of the problem as it was
+        view = ledger.start_before(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now,
+                                   settings=ctx.settings)
+        ctx.start_conversation(BEFORE_STEP, item_id=view.id)
+        return T.BEFORE_START.format(id=view.id)
     if not rest:  # 整改 <id>: the item itself
         return T.item_detail(ledger.view_item(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now,
                                               settings=ctx.settings), ctx.settings)
@@ -112,6 +119,31 @@ def evidence_photo(ctx: Context) -> Reply:
     fetch_after_commit(ctx, attachments.fetch_one, added.new_id)
     ctx.start_conversation(EVIDENCE_STEP, item_id=item_id)
     return T.EVIDENCE_PHOTO.format(id=item_id, n=added.count)
+
+
+@routes.step(BEFORE_STEP)
+def before_text(ctx: Context) -> Reply:
+    """A text while sending the photos before rectification: the photos are done."""
+    item_id = _step_item(ctx, BEFORE_STEP)
+    ctx.end_conversation()
+    if item_id is None:
+        return T.NOTHING_TO_SUBMIT
+    view = ledger.view_item(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now, settings=ctx.settings)
+    return T.BEFORE_DONE.format(id=view.id, n=view.photos_before)
+
+
+@routes.image_step(BEFORE_STEP)
+def before_photo(ctx: Context) -> Reply:
+    item_id = _step_item(ctx, BEFORE_STEP)
+    if item_id is None:
+        return T.NOTHING_TO_SUBMIT
+    added = ledger.add_before_photo(ctx.session, actor=ctx.member, item_id=item_id,
+                                    media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, settings=ctx.settings)
+    if added.new_id is None:
+        return T.BEFORE_PHOTO_AGAIN.format(id=item_id, n=added.count)
+    fetch_after_commit(ctx, attachments.fetch_one, added.new_id)
+    ctx.start_conversation(BEFORE_STEP, item_id=item_id)
+    return T.BEFORE_PHOTO.format(id=item_id, n=added.count)
 
 
 def submit_evidence(ctx: Context) -> Reply:
@@ -166,11 +198,11 @@ def return_item(ctx: Context) -> Reply:
 
 
 @routes.text(r"台账|整改台账", priority=60, name="rectification.figures", usage="台账",
-             summary="整改台账：问题数、逾期、整改率", roles=("admin", "secretary"))
+             summary="整改台账：问题数、逾期、整改率", roles=("admin", "secretary", "committee_member"))
 def show_figures(ctx: Context) -> Reply:
     member = ctx.member
     if member is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("ledger_unbound")
     committee_id = ctx.session.scalar(
         select(RoleGrant.scope_id).where(RoleGrant.member_id == member.id, RoleGrant.role == "admin",
                                          RoleGrant.scope_type == "committee")

@@ -25,7 +25,7 @@ from bot.services import attachments, authz
 from bot.services.authz import Action, Actor
 from bot.services.errors import Invalid
 from bot.services.org.structure import branch_ids_under, committee_subtree, get_branch, get_committee
-from bot.services.rectification.ledger import EVIDENCE_PHASE, SUBJECT
+from bot.services.rectification.ledger import BEFORE_PHASE, EVIDENCE_PHASE, SUBJECT, unit_label
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,12 @@ class Figures:
 
 @dataclass(frozen=True)
 class UnitFigures:
+    """One 单位's figures: a branch, or a social organization that belongs to no branch (年检 items)."""
+
     branch_id: int | None  # None: items of an organization without a branch
     name: str
     figures: Figures
+    organization_id: int | None = None  # set for an organization without a branch
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,18 @@ def _scoped_items(session: Session, *, actor: Actor | None, committee_id: int | 
 def _figures_of(session: Session, scope: str, scope_id: int, scope_name: str, items: list[RectificationItem],
                 day: date) -> LedgerFigures:
     names = _branch_names(session, items)
-    per_branch: dict[int | None, list[tuple[str, date]]] = defaultdict(list)
+    orgs = _org_names(session, [i for i in items if i.branch_id is None])
+    # A unit: (branch id, None), or (None, organization id) for an organization without a branch.
+    per_unit: dict[tuple[int | None, int | None], list[tuple[str, date]]] = defaultdict(list)
     per_source: dict[str, list[tuple[str, date]]] = defaultdict(list)
     for item in items:
-        per_branch[item.branch_id].append((item.status, item.deadline))
+        unit = (item.branch_id, None) if item.branch_id is not None else (None, item.organization_id)
+        per_unit[unit].append((item.status, item.deadline))
         per_source[item.source].append((item.status, item.deadline))
-    by_branch = [UnitFigures(bid, names.get(bid, "") if bid is not None else "", _figures(rows, day))
-                 for bid, rows in sorted(per_branch.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+    by_branch = [UnitFigures(bid, names.get(bid, "") if bid is not None else orgs.get(oid, ""), _figures(rows, day),
+                             organization_id=oid)
+                 for (bid, oid), rows in sorted(per_unit.items(),
+                                                key=lambda kv: (kv[0][0] is None, kv[0][0] or 0, kv[0][1] or 0))]
     sources = [*RECTIFICATION_SOURCES, *sorted(s for s in per_source if s not in RECTIFICATION_SOURCES)]
     by_source = [SourceFigures(s, RECTIFICATION_SOURCES.get(s, s), _figures(per_source.get(s, []), day))
                  for s in sources]
@@ -128,6 +136,13 @@ def _branch_names(session: Session, items: list[RectificationItem]) -> dict[int 
     return {b.id: b.name for b in session.scalars(select(Branch).where(Branch.id.in_(ids)))}
 
 
+def _org_names(session: Session, items: list[RectificationItem]) -> dict[int | None, str]:
+    ids = {i.organization_id for i in items if i.organization_id is not None}
+    if not ids:
+        return {}
+    return {o.id: o.name for o in session.scalars(select(SocialOrg).where(SocialOrg.id.in_(ids)))}
+
+
 # -- the ledger's rows and its xlsx --------------------------------------------------------------
 COLUMNS = ("序号", "单位", "问题来源", "问题类别", "发现时间", "问题", "整改措施", "责任人", "整改时限", "状态",
            "完成情况", "佐证材料", "验收人", "销号日期")
@@ -136,6 +151,7 @@ SUMMARY_COLUMNS = ("类别", "名称", "问题总数", "未销号", "逾期", "�
 SUMMARY_OVERALL, SUMMARY_SOURCE, SUMMARY_BRANCH = "合计", "问题来源", "单位"
 OVERDUE_MARK = "（逾期）"
 PHOTOS = "照片{n}张"
+PHOTOS_BEFORE = "整改前照片{n}张"
 
 
 @dataclass(frozen=True)
@@ -160,10 +176,12 @@ class LedgerRow:
     photos: int
     verifier: str
     closed_on: date | None
+    photos_before: int = 0
 
     def cells(self) -> list[Any]:
         status = self.status_label + (OVERDUE_MARK if self.overdue else "")
         evidence = "；".join(p for p in (self.evidence.replace("\n", "；"),
+                                         PHOTOS_BEFORE.format(n=self.photos_before) if self.photos_before else "",
                                          PHOTOS.format(n=self.photos) if self.photos else "") if p)
         return [self.id, self.unit, self.source_label, self.category, self.found_on, self.problem, self.measures,
                 self.owner, self.deadline, status, self.progress, evidence, self.verifier, self.closed_on]
@@ -179,17 +197,14 @@ def ledger_rows(session: Session, *, actor: Actor | None, now: datetime, setting
 def _rows(session: Session, items: list[RectificationItem], now: datetime, settings: Settings) -> list[LedgerRow]:
     day = today(now, settings)
     branches = _branch_names(session, items)
-    org_ids = {i.organization_id for i in items if i.organization_id is not None}
-    orgs = {o.id: o.name for o in session.scalars(select(SocialOrg).where(SocialOrg.id.in_(org_ids)))} \
-        if org_ids else {}
+    orgs = _org_names(session, items)
     people = {m for i in items for m in (i.owner_id, i.verifier_id) if m is not None}
     names = {m.id: m.name for m in session.scalars(select(Member).where(Member.id.in_(people)))} if people else {}
     photos = attachments.counts(session, SUBJECT, [i.id for i in items])
     rows = []
     for i in items:
-        unit = branches.get(i.branch_id, "") if i.branch_id is not None else ""
-        if not unit and i.organization_id is not None:
-            unit = orgs.get(i.organization_id, "")
+        unit = unit_label(branches.get(i.branch_id, "") if i.branch_id is not None else "",
+                          orgs.get(i.organization_id, "") if i.organization_id is not None else "")
         rows.append(LedgerRow(
             id=i.id, unit=unit, source=i.source, source_label=RECTIFICATION_SOURCES.get(i.source, i.source),
             category=i.category or "", found_on=i.found_on, problem=i.problem, measures=i.measures or "",
@@ -198,7 +213,8 @@ def _rows(session: Session, items: list[RectificationItem], now: datetime, setti
             overdue=i.status != "closed" and i.deadline < day, progress=i.progress or "",
             evidence=(i.evidence or "").strip(), photos=photos.get((i.id, EVIDENCE_PHASE), 0),
             verifier=names.get(i.verifier_id, "") if i.verifier_id is not None else "",
-            closed_on=local(i.closed_at, settings).date() if i.closed_at is not None else None))
+            closed_on=local(i.closed_at, settings).date() if i.closed_at is not None else None,
+            photos_before=photos.get((i.id, BEFORE_PHASE), 0)))
     return rows
 
 

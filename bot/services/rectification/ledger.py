@@ -28,7 +28,7 @@ from bot.services import attachments, authz
 from bot.services.authz import Action, Actor, Operator
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from bot.services.notify.outbox import enqueue_many
-from bot.services.notify.recipients import admins_by_committee, secretaries_by_branch
+from bot.services.notify.recipients import active_holders, admins_by_committee, secretaries_by_branch
 from bot.services.org.structure import (
     committee_subtree,
     log_phone_lookup,
@@ -80,12 +80,14 @@ def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datet
     if item.deadline < day:
         raise Invalid("ledger_deadline_past", deadline=item.deadline)
     target: Branch | SocialOrg
-    org = session.get(SocialOrg, item.organization_id) if item.organization_id is not None else None
+    org = _get(session, SocialOrg, item.organization_id)
     if item.organization_id is not None and org is None:
         raise NotFound("organization_not_found", id=item.organization_id)
-    branch = session.get(Branch, item.branch_id) if item.branch_id is not None else None
+    branch = _get(session, Branch, item.branch_id)
     if item.branch_id is not None and branch is None:
         raise NotFound("branch_not_found", id=item.branch_id)
+    if branch is not None and org is not None and org.branch_id not in (None, branch.id):
+        raise Invalid("ledger_unit_mismatch", organization=org.name, branch=branch.name)
     if branch is None and org is not None and org.branch_id is not None:
         branch = session.get(Branch, org.branch_id)
     if branch is not None:
@@ -98,7 +100,9 @@ def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datet
         raise Invalid("ledger_no_unit")
     if not authorized:
         authz.require(session, actor, Action.MANAGE_RECTIFICATION, target)
-    if item.owner_id is not None and session.get(Member, item.owner_id) is None:
+        if org is not None and target is not org:
+            authz.require(session, actor, Action.MANAGE_RECTIFICATION, org)
+    if item.owner_id is not None and _get(session, Member, item.owner_id) is None:
         raise NotFound("member_not_found", id=item.owner_id)
     assert session.get(Committee, committee_id) is not None
     row = RectificationItem(
@@ -111,6 +115,11 @@ def add_item(session: Session, *, actor: Actor | None, item: NewItem, now: datet
     session.add(row)
     session.flush()
     return row
+
+
+def _get(session: Session, model: Any, ident: int | None) -> Any:
+    """The row with this id, None for None or an id no column can hold (never asked of the database)."""
+    return session.get(model, ident) if ident is not None and in_id_range(ident) else None
 
 
 def open_items_of_branch(session: Session, branch_id: int, found_before: date) -> list[RectificationItem]:
@@ -126,6 +135,7 @@ def open_items_of_branch(session: Session, branch_id: int, found_before: date) -
 # -- reading an item -----------------------------------------------------------------------------
 OPEN_STATUSES = ("pending", "in_progress", "awaiting_verification")
 EVIDENCE_PHASE = "after"  # photos the owner sends with 已完成 (佐证材料, after)
+BEFORE_PHASE = "before"  # photos of the problem as it was (佐证材料, before: 整改 <id> 整改前)
 MAX_TEXT_CHARS = 2000
 MAX_REASON_CHARS = 500
 
@@ -154,6 +164,7 @@ class ItemView:
     return_reason: str | None
     verifier_name: str | None
     closed_at: datetime | None
+    photos_before: int = 0  # photos of the problem before rectification
 
 
 def is_overdue(item: RectificationItem, day: date) -> bool:
@@ -196,11 +207,31 @@ def _answers_for(session: Session, actor: Actor | None, item: RectificationItem)
     return isinstance(actor, Operator) or (actor is not None and actor.id in answerers(session, item))
 
 
+# A committee may name its 验收人 besides its admins: RoleGrant(role="verifier", scope_type="committee"),
+# covering the committee's subtree. They see, close (销号) and return (退回整改) its items; nothing else.
+VERIFIER_ROLE = "verifier"
+
+
+def _verifier_scopes(session: Session, actor: Actor | None) -> list[int]:
+    """The committees the actor is named 验收人 of (none for the operator, an inactive or unbound member)."""
+    if not isinstance(actor, Member) or not actor.active:
+        return []
+    return list(session.scalars(select(RoleGrant.scope_id).where(
+        RoleGrant.member_id == actor.id, RoleGrant.role == VERIFIER_ROLE, RoleGrant.scope_type == "committee")))
+
+
+def names_verifier(session: Session, actor: Actor | None, item: RectificationItem) -> bool:
+    """Whether the actor is a 验收人 named by the item's committee or a committee above it."""
+    scopes = _verifier_scopes(session, actor)
+    return bool(scopes) and bool(set(scopes) & set(authz.committee_chain(session, item.committee_id)))
+
+
 def _visible(session: Session, actor: Actor | None, item: RectificationItem) -> RectificationItem:
-    """The item if the actor may know of it (it answers for it, reads its unit's ledger, or belongs to its
-    branch); else it is not found, as an item of another committee is to everyone there."""
+    """The item if the actor may know of it (it answers for it, reads its unit's ledger, verifies it, or
+    belongs to its branch); else it is not found, as an item of another committee is to everyone there."""
     if _answers_for(session, actor, item) or authz.can(session, actor, Action.VIEW_RECTIFICATION,
-                                                       _target(session, item)):
+                                                       _target(session, item)) \
+            or names_verifier(session, actor, item):
         return item
     own_branch = getattr(actor, "branch_id", None)
     if own_branch is not None and own_branch == item.branch_id:
@@ -208,16 +239,18 @@ def _visible(session: Session, actor: Actor | None, item: RectificationItem) -> 
     raise NotFound("ledger_item_not_found", id=item.id)
 
 
+def unit_label(branch: str, organization: str) -> str:
+    """单位 as the ledger writes it: an organization's item (年检) names the organization, and its branch when
+    it has one (the branch answers for it); a branch's item its branch."""
+    if organization and branch:
+        return f"{organization}（{branch}）"
+    return organization or branch
+
+
 def _unit_name(session: Session, item: RectificationItem) -> str:
-    if item.branch_id is not None:
-        branch = session.get(Branch, item.branch_id)
-        if branch is not None:
-            return branch.name
-    if item.organization_id is not None:
-        org = session.get(SocialOrg, item.organization_id)
-        if org is not None:
-            return org.name
-    return ""
+    branch = _get(session, Branch, item.branch_id)
+    org = _get(session, SocialOrg, item.organization_id)
+    return unit_label(branch.name if branch is not None else "", org.name if org is not None else "")
 
 
 def _name(session: Session, member_id: int | None) -> str | None:
@@ -234,7 +267,8 @@ def describe(session: Session, item: RectificationItem, now: datetime, settings:
         evidence=item.evidence or "", photos=attachments.count(session, SUBJECT, item.id, EVIDENCE_PHASE),
         owner_id=item.owner_id, owner_name=_name(session, item.owner_id), deadline=item.deadline,
         found_on=item.found_on, status=item.status, overdue=is_overdue(item, today(now, settings)),
-        return_reason=item.return_reason, verifier_name=_name(session, item.verifier_id), closed_at=item.closed_at)
+        return_reason=item.return_reason, verifier_name=_name(session, item.verifier_id), closed_at=item.closed_at,
+        photos_before=attachments.count(session, SUBJECT, item.id, BEFORE_PHASE))
 
 
 def view_item(session: Session, *, actor: Actor | None, item_id: int, now: datetime, settings: Settings) -> ItemView:
@@ -246,7 +280,7 @@ def my_open_items(session: Session, *, actor: Member | None, now: datetime, sett
     """整改: the items the actor answers for (owned, or owner-less items of a branch they are secretary of)
     that are not closed, by deadline."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("ledger_unbound")
     branches = list(session.scalars(select(RoleGrant.scope_id).where(
         RoleGrant.member_id == actor.id, RoleGrant.role == "secretary", RoleGrant.scope_type == "branch")))
     mine = RectificationItem.owner_id == actor.id
@@ -265,7 +299,7 @@ def _owned(session: Session, actor: Actor | None, item_id: int) -> Rectification
     """The item, if the actor answers for it: else not found (not theirs to know) or refused (someone
     else's item of their own branch)."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("ledger_unbound")
     item = _visible(session, actor, get_item(session, item_id))
     if not _answers_for(session, actor, item):
         raise PermissionDenied("ledger_not_owner", id=item.id, owner=_name(session, item.owner_id) or "")
@@ -352,6 +386,24 @@ def add_evidence_photo(session: Session, *, actor: Actor | None, item_id: int, m
                            created_by_id=getattr(actor, "id", None), now=now, phase=EVIDENCE_PHASE)
 
 
+def start_before(session: Session, *, actor: Actor | None, item_id: int, now: datetime,
+                 settings: Settings) -> ItemView:
+    """整改 <id> 整改前: whoever answers for an open item may send photos of the problem as it was."""
+    item = _owned(session, actor, item_id)
+    _refuse_unless_open_for_owner(item)
+    return describe(session, item, now, settings)
+
+
+def add_before_photo(session: Session, *, actor: Actor | None, item_id: int, media_id: str, now: datetime,
+                     settings: Settings) -> attachments.Attached:
+    """A photo of the problem before rectification (phase "before"); it is no evidence of the work done, so
+    提交 and 销号 still need words or a photo sent with 已完成."""
+    item = _owned(session, actor, item_id)
+    _refuse_unless_open_for_owner(item)
+    return attachments.add(session, subject_type=SUBJECT, subject_id=item.id, media_id=media_id,
+                           created_by_id=getattr(actor, "id", None), now=now, phase=BEFORE_PHASE)
+
+
 def has_evidence(session: Session, item: RectificationItem) -> bool:
     return bool((item.evidence or "").strip()) or attachments.count(session, SUBJECT, item.id, EVIDENCE_PHASE) > 0
 
@@ -381,19 +433,24 @@ def submit(session: Session, *, actor: Actor | None, item_id: int, now: datetime
 
 def verifiers(session: Session, item: RectificationItem) -> list[int]:
     """Who verifies an item (销号 / 退回整改) and is told when it is submitted: the active admins of its
-    committee."""
-    return sorted(admins_by_committee(session, [item.committee_id]).get(item.committee_id, []))
+    committee and the 验收人 named by it or a committee above it."""
+    chain = authz.committee_chain(session, item.committee_id)
+    named = active_holders(session, VERIFIER_ROLE, "committee", chain)
+    found = set(admins_by_committee(session, [item.committee_id]).get(item.committee_id, []))
+    return sorted(found.union(*named.values()))
 
 
 def awaiting(session: Session, *, actor: Member | None, now: datetime, settings: Settings) -> list[ItemView]:
     """待验收: the items submitted for verification that the actor may close (the subtrees of the committees
     they are admin of), oldest submission first."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("ledger_unbound")
     granted = select(RoleGrant.scope_id).where(RoleGrant.member_id == actor.id, RoleGrant.role == "admin",
                                                RoleGrant.scope_type == "committee")
-    committees = [c for c in session.scalars(select(Committee).where(Committee.id.in_(granted)))
-                  if authz.can(session, actor, Action.MANAGE_RECTIFICATION, c)]
+    named = set(_verifier_scopes(session, actor))
+    committees = [c for c in session.scalars(select(Committee).where(or_(Committee.id.in_(granted),
+                                                                         Committee.id.in_(named))))
+                  if c.id in named or authz.can(session, actor, Action.MANAGE_RECTIFICATION, c)]
     if not committees:
         raise PermissionDenied("forbidden")
     ids: set[int] = set()
@@ -413,15 +470,18 @@ def submittable(session: Session, *, actor: Member | None, now: datetime, settin
 
 # -- the verifier's side: 销号, 退回整改 --------------------------------------------------------------
 def _managed(session: Session, actor: Actor | None, item_id: int) -> RectificationItem:
+    """The item, if the actor may verify it: committee staff (MANAGE_RECTIFICATION) or a named 验收人."""
     item = _visible(session, actor, get_item(session, item_id))
-    authz.require(session, actor, Action.MANAGE_RECTIFICATION, _target(session, item))
+    if not names_verifier(session, actor, item):
+        authz.require(session, actor, Action.MANAGE_RECTIFICATION, _target(session, item))
     return item
 
 
 def close(session: Session, *, actor: Actor | None, item_id: int, now: datetime, settings: Settings) -> ItemView:
-    """销号: committee staff (MANAGE_RECTIFICATION on the item's unit) close an item submitted for verification
-    (待验收) with its evidence; the closer is its 验收人. Refused: no evidence at all (no words, no photo), not
-    submitted (or returned meanwhile). Of two closings at once one closes it and the other is told it was."""
+    """销号: committee staff (MANAGE_RECTIFICATION on the item's unit) or a named 验收人 close an item submitted
+    for verification (待验收) with its evidence; the closer is its 验收人. Refused: no evidence at all (no words,
+    no photo), not submitted (or returned meanwhile). Of two closings at once one closes it and the other is
+    told it was."""
     item = _managed(session, actor, item_id)
     if item.status == "closed":
         raise Conflict("ledger_closed_already", id=item.id)
@@ -475,11 +535,15 @@ def latest_report_id(session: Session, branch_id: int) -> int | None:
                           .order_by(ReviewRound.year.desc(), ReviewRound.id.desc()).limit(1))
 
 
-def add(session: Session, *, actor: Actor | None, branch_id: int, source: str, problem: str, deadline: date,
+def add(session: Session, *, actor: Actor | None, branch_id: int | None, source: str, problem: str, deadline: date,
         now: datetime, settings: Settings, owner_phone: str | None = None, measures: str = "",
-        category: str = "") -> RectificationItem:
-    """`ledger add`: an item of a branch, its owner named by phone; a 述职评议 item is linked to the
-    branch's report in its latest round."""
+        category: str = "", organization_id: int | None = None) -> RectificationItem:
+    """`ledger add`: an item of a branch (or of a social organization: its branch, if it has one, is the
+    unit), its owner named by phone; a 述职评议 item is linked to the branch's report in its latest round."""
+    if branch_id is not None and not in_id_range(branch_id):
+        raise NotFound("branch_not_found", id=branch_id)
+    if organization_id is not None and not in_id_range(organization_id):
+        raise NotFound("organization_not_found", id=organization_id)
     key = source_key(source)
     owner_id: int | None = None
     if owner_phone:
@@ -489,7 +553,8 @@ def add(session: Session, *, actor: Actor | None, branch_id: int, source: str, p
         if owner is None:
             raise NotFound("ledger_owner_unknown", phone=mask_phone(phone))
         owner_id = owner.id
-    source_id = latest_report_id(session, branch_id) if key == "review" else None
+    source_id = latest_report_id(session, branch_id) if key == "review" and branch_id is not None else None
     return add_item(session, actor=actor, now=now, settings=settings,
                     item=NewItem(source=key, problem=problem, deadline=deadline, branch_id=branch_id,
-                                 source_id=source_id, owner_id=owner_id, measures=measures, category=category))
+                                 organization_id=organization_id, source_id=source_id, owner_id=owner_id,
+                                 measures=measures, category=category))

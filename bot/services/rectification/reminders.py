@@ -46,7 +46,8 @@ def reminders_due(session: Session, now: datetime, settings: Settings) -> list[D
                     continue
                 due.append(Due("rectification_due", rid, "rectification", iid, slot, at, params))
     overdue = session.execute(
-        select(item.id, item.problem, item.deadline, item.owner_id, item.committee_id, Member.name, item.branch_id)
+        select(item.id, item.problem, item.deadline, item.owner_id, item.committee_id, Member.name, item.branch_id,
+               item.status)
         .outerjoin(Member, Member.id == item.owner_id)
         .where(item.deadline < day, item.deadline >= day - timedelta(days=OVERDUE_LOOKBACK_DAYS),
                item.status != "closed",
@@ -55,11 +56,14 @@ def reminders_due(session: Session, now: datetime, settings: Settings) -> list[D
     ).all()
     admins = admins_by_committee(session, {row[4] for row in overdue})
     secretaries = secretaries_by_branch(session, {r[6] for r in overdue if r[3] is None and r[6] is not None})
-    for iid, problem, deadline, owner_id, committee_id, owner_name, branch_id in overdue:
-        params = {"item_id": iid, "problem": problem, "owner": owner_name, "deadline": deadline.isoformat()}
+    for iid, problem, deadline, owner_id, committee_id, owner_name, branch_id, status in overdue:
+        params = {"item_id": iid, "problem": problem, "owner": owner_name, "deadline": deadline.isoformat(),
+                  "with_branch": branch_id is not None, "submitted": status == "awaiting_verification"}
         owners = _answerers(owner_id, branch_id, secretaries)
-        recipients = owners + [a for a in admins.get(committee_id, []) if a not in owners]
-        due += [Due("rectification_overdue", rid, "rectification", iid, "overdue", at, params) for rid in recipients]
+        due += [Due("rectification_overdue", rid, "rectification", iid, "overdue", at, {**params, "to_owner": True})
+                for rid in owners]
+        due += [Due("rectification_overdue", rid, "rectification", iid, "overdue", at, {**params, "to_owner": False})
+                for rid in admins.get(committee_id, []) if rid not in owners]
     return due
 
 
