@@ -85,7 +85,7 @@ def test_the_secretary_confirms_and_the_member_is_told(app: Flask, chat: Chat, d
 def test_return_with_a_reason(app: Flask, chat: Chat, db: Session, world: dict[str, Any]) -> None:
     chat.say("o_m1", "志愿 3小时 社区助老 昨天")
     [rec] = rows(db)
-    assert chat.say("o_sec", f"退回志愿 {rec.id}") == T.REFUSALS["volunteer_reason_missing"]
+    assert chat.say("o_sec", f"退回志愿 {rec.id}") == f"请写明退回原因，例如：退回志愿 {rec.id} 时长有误"
     reply = chat.say("o_sec", f"退回志愿 {rec.id} 时长与签到表不符")
     assert "已退回" in reply and "时长与签到表不符" in reply
     [rec] = rows(db)
@@ -160,7 +160,7 @@ def test_an_objection_during_publicity_goes_back_to_the_confirmer(app: Flask, ch
     assert rows(db)[0].status == "pending"
     chat.say("o_sec", f"确认志愿 {rec.id}")
     assert chat.say("o_out", f"异议 {rec.id} 他那天不在") == T.REFUSALS["volunteer_other_branch"].format(id=rec.id)
-    assert chat.say("o_m2", f"异议 {rec.id}") == T.REFUSALS["volunteer_reason_missing"]
+    assert chat.say("o_m2", f"异议 {rec.id}") == f"请写明异议理由，例如：异议 {rec.id} 当天未参加该活动"
     reply = chat.say("o_m2", f"异议 {rec.id} 当天他在外地出差")
     assert reply == T.OBJECTED.format(id=rec.id, name="王五", day="12月1日", content="社区助老", confirmer="李书记")
     [rec] = rows(db)

@@ -138,7 +138,7 @@ def test_a_secretary_who_logs_is_confirmed_by_another(chat: Chat, db: Session, w
     chat.say("o_sec", "志愿 2小时 社区助老 昨天")
     [rec] = rows(db)
     assert rec.leader_id is None  # nobody else can confirm in this branch: no reminder to themselves
-    assert "暂无确认人" in chat.say("o_sec", "志愿 2小时 敬老院陪护 昨天")
+    assert "暂无其他可确认的人" in chat.say("o_sec", "志愿 2小时 敬老院陪护 昨天")
 
 
 def test_unbound_and_usage(chat: Chat, world: dict[str, Any]) -> None:

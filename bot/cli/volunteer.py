@@ -66,6 +66,8 @@ def export_cmd(committee_id: int | None, branch_id: int | None, year: int, out: 
         exports.write_export(rows, out)
     except ServiceError as exc:
         raise refused(exc) from exc
+    except OSError as exc:  # no such folder, no right to write there, a full disk
+        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
     click.echo(T.CLI_EXPORTED.format(n=len(rows), path=out))
 
 
@@ -86,9 +88,11 @@ def certificate_cmd(member_id: int, year: int, out: Path) -> None:
         with web.get_db().transaction() as session:
             cert = certificates.issue_certificate(session, actor=who, member_id=member_id, year=year, now=web.now(),
                                                   settings=web.settings())
+            write_certificate(cert, out)  # inside: a file that cannot be written issues no number
     except ServiceError as exc:
         raise refused(exc) from exc
-    write_certificate(cert, out)
+    except OSError as exc:  # no such folder, no right to write there, a full disk
+        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
     template = T.CLI_CERT_AGAIN if cert.reissued else T.CLI_CERT
     click.echo(template.format(number=cert.number, name=cert.member_name, year=cert.year, hours=T.hours(cert.hours),
                                path=out, id=cert.id))

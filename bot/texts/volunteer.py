@@ -23,7 +23,7 @@ ASK_HOURS_AGAIN = "没有看懂时长，请回复小时数，比如 4 或 3.5小
 LOGGED = ("已登记志愿服务（编号 {id}）：{day} {content}，{hours}小时{where}。状态：待确认，{confirmer}。\n"
           "如有误，可回复“撤销志愿 {id}”撤销后重新登记。")
 LOGGED_CONFIRMER = "将由{name}确认"
-LOGGED_NO_CONFIRMER = "本支部暂无确认人，请联系支部书记"
+LOGGED_NO_CONFIRMER = "本支部暂无其他可确认的人（不能确认本人的记录），请联系上级党委"
 LOGGED_WHERE = "，组织单位：{organizer}"
 WITHDRAWN = "已撤销志愿服务记录（编号 {id}）：{day} {content}，{hours}小时。"
 
@@ -37,13 +37,16 @@ PENDING_HEADER = ("等待您确认的志愿服务记录（{n}条）：\n{lines}\
                   "回复“确认志愿 编号”逐条确认，回复“确认全部”全部确认，回复“退回志愿 编号 原因”退回。")
 PENDING_LINE = "#{id} {name} {day} {content} {hours}小时{objection}"
 PENDING_OBJECTION = "（异议：{objection}）"
+LIST_MORE = "……另有{n}条未列出"
+LIST_SHOWN = 20
 RECORD_LINE = "#{id} {day} {content} {hours}小时 {state}"
 
 # -- chat: teams and activities --------------------------------------------------------------------
 ACTIVITY_USAGE = "创建活动请这样写：活动 日期 内容 服务队名称，例如：活动 12月6日 社区义诊 先锋志愿服务队"
-ACTIVITY_CREATED = ("已创建志愿服务活动（编号 {id}）：{day} {title}{team}。\n"
+ACTIVITY_CREATED = ("已创建志愿服务活动（编号 {id}）：{day} {title}{team}{place}。\n"
                     "参加的党员可回复“志愿 3小时 活动#{id}”登记时长。")
 ACTIVITY_TEAM = "，{team}"
+ACTIVITY_PLACE = "，地点：{place}"
 ACTIVITY_LIST = "近期志愿服务活动：\n{lines}\n登记时长请回复“志愿 3小时 活动#编号”。"
 ACTIVITY_LINE = "#{id} {day} {title}{team}"
 ACTIVITY_NONE = "近期没有志愿服务活动。直接登记请回复“志愿 3小时 社区助老 昨天”。"
@@ -77,6 +80,9 @@ MINE = ("{name}的志愿服务：\n"
         "{number}最近记录：\n{lines}")
 MINE_NUMBER = "· 志愿者编号：{no}\n"
 MINE_EMPTY = "您还没有志愿服务记录。登记请回复“志愿 3小时 社区助老 昨天”。"
+MINE_LEADER = "您是{teams}队长，可确认本队队员的志愿服务记录。"
+MINE_TO_CONFIRM = "有{n}条志愿服务记录等待您确认，回复“确认志愿”查看。"
+MINE_NONE_TO_CONFIRM = "回复“确认志愿”查看待确认的记录。"
 STATES = {"pending": "待确认", "final": "已确认", "returned": "已退回", "withdrawn": "已撤销"}
 STATE_PUBLICIZING = "公示中（至{until}）"
 STATE_PUBLICIZING_PLAIN = "公示中"
@@ -99,25 +105,28 @@ REFUSALS: dict[str, Any] = {
     "volunteer_hours_missing": "请写明服务时长，例如：志愿 3小时 社区助老 11月20日",
     "volunteer_hours_unreadable": "没有看懂服务时长，请写成小时或分钟，例如：志愿 2.5小时 文明交通劝导 昨天",
     "volunteer_hours_not_positive": "服务时长必须大于0，请重新填写。",
-    "volunteer_hours_too_many": "一天最多登记24小时，{hours}小时超出了，请核实后重新填写。",
-    "volunteer_day_over": "{day}您已登记{logged}小时，再加{hours}小时将超过一天24小时，未保存。请核实时长。",
-    "volunteer_future": "{day}还没到，不能登记未来的志愿服务。",
-    "volunteer_too_old": "{day}距今已超过{days}天，不能再登记，请联系支部书记。",
+    "volunteer_unbound": "您还没有绑定党员身份，不能办理志愿服务。请向支部书记索取绑定码，回复“绑定 六位数字”。",
+    "volunteer_hours_too_many": lambda p, s: TOO_MANY.format(hours=_as_typed(p["hours"])),
+    "volunteer_day_over": lambda p, s: DAY_OVER.format(day=fmt_day(day(p["day"])), logged=hours(p["logged"]),
+                                                       hours=hours(p["hours"])),
+    "volunteer_future": lambda p, s: FUTURE.format(day=cert_date(day(p["day"]))),
+    "volunteer_too_old": lambda p, s: TOO_OLD.format(day=cert_date(day(p["day"])), days=p["days"]),
     "volunteer_date_unreadable": "没有看懂服务日期，请写成 11月20日、昨天 或 上周六。",
     "volunteer_content_missing": "请写明服务内容，例如：志愿 3小时 社区助老 11月20日",
     "volunteer_duplicate": "{day}的“{content}”已经登记过了，不能重复登记。",
     "volunteer_activity_not_found": "没有找到编号为 {id} 的志愿服务活动。回复“活动”查看可登记的活动。",
     "volunteer_not_found": "没有找到编号为 {id} 的志愿服务记录。",
-    "volunteer_id_missing": "请在命令后写上记录编号，例如：确认志愿 12",
+    "volunteer_id_missing": lambda p, s: ID_MISSING.get(str(p.get("command")), ID_MISSING["确认志愿"]),
     "volunteer_not_own": "编号 {id} 不是您本人的志愿服务记录，不能撤销。",
     "volunteer_not_pending": lambda p, s: NOT_PENDING.format(id=p["id"], state=_state_word(p["state"])),
     "volunteer_confirm_own": "不能确认或退回自己的志愿服务记录，请由服务队队长或支部书记确认。",
     "volunteer_other_branch": "编号 {id} 的志愿服务记录不属于您的支部，不能办理。",
     "volunteer_not_confirmer": "只有该服务队的队长或支部书记可以确认或退回编号 {id} 的志愿服务记录。",
-    "volunteer_reason_missing": "请写明原因，例如：退回志愿 12 时长有误",
+    "volunteer_reason_missing": lambda p, s: REASON_MISSING[p.get("action") or "return"].format(id=p.get("id") or 12),
     "volunteer_not_publicizing": lambda p, s: NOT_PUBLICIZING.format(id=p["id"], state=_state_word(p["state"])),
     "volunteer_scope_needed": "请指定一个支部（--branch）或党委（--committee）。",
     "volunteer_team_name_missing": "请写明服务队名称。",
+    "volunteer_leader_phone": "队长手机号“{phone}”格式不对，请写 11 位手机号。",
     "volunteer_leader_not_found": "没有找到手机号为 {phone} 的党员，无法设为队长。",
     "volunteer_activity_title_missing": ACTIVITY_USAGE,
     "volunteer_activity_day": "活动日期 {day} 不在可登记的范围内，请核实。",
@@ -130,6 +139,16 @@ REFUSALS: dict[str, Any] = {
     "volunteer_year_invalid": "年份 {year} 不对，请写四位年份，例如 2026。",
     "volunteer_cert_busy": "证明编号生成冲突，请稍后重试。",
 }
+TOO_MANY = "一天最多登记24小时，{hours}小时超出了，请核实后重新填写。"
+DAY_OVER = "{day}您已登记{logged}小时，再加{hours}小时将超过一天24小时，未保存。请核实时长。"
+FUTURE = "{day}还没到，不能登记未来的志愿服务。"
+TOO_OLD = "{day}距今已超过{days}天，不能再登记，请联系支部书记。"
+ID_MISSING: dict[str, str] = {
+    "撤销志愿": "请在命令后写上记录编号，例如：撤销志愿 12", "确认志愿": "请在命令后写上记录编号，例如：确认志愿 12",
+    "退回志愿": "请在命令后写上记录编号和原因，例如：退回志愿 12 时长有误",
+    "异议": "请在命令后写上记录编号和理由，例如：异议 12 当天未参加该活动"}
+REASON_MISSING: dict[str, str] = {"return": "请写明退回原因，例如：退回志愿 {id} 时长有误",
+                                   "objection": "请写明异议理由，例如：异议 {id} 当天未参加该活动"}
 NOT_PENDING = "编号 {id} 的志愿服务记录当前为“{state}”，不是待确认状态，无法办理。"
 NOT_PUBLICIZING = "编号 {id} 的志愿服务记录当前为“{state}”，不在公示期内，不能提出异议。"
 
@@ -141,6 +160,12 @@ def _state_word(state: str) -> str:
 def hours(value: Any) -> str:
     """3 / 2.5 / 1.67: hours as people write them."""
     text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _as_typed(value: Any) -> str:
+    """25 / 24.001: an hours figure as it was written (not rounded), for saying what is wrong with it."""
+    text = f"{Decimal(str(value)):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -174,7 +199,7 @@ def confirmed_all(infos: list[Any]) -> str:
         return CONFIRMED_NONE
     lines = "\n".join(PENDING_LINE.format(id=i.id, name=i.member_name, day=fmt_day(i.served_on),
                                           content=shorten(i.content, 20), hours=hours(i.hours), objection="")
-                      for i in infos[:20])
+                      for i in infos[:LIST_SHOWN]) + _more(infos)
     return CONFIRMED_ALL.format(n=len(infos), until=fmt_day(infos[0].public_until), lines=lines)
 
 
@@ -188,19 +213,24 @@ def objected(info: Any, confirmer: str) -> str:
                            confirmer=confirmer)
 
 
+def _more(infos: list[Any]) -> str:
+    return "\n" + LIST_MORE.format(n=len(infos) - LIST_SHOWN) if len(infos) > LIST_SHOWN else ""
+
+
 def pending(infos: list[Any]) -> str:
     if not infos:
         return CONFIRMED_NONE
     lines = "\n".join(PENDING_LINE.format(
         id=i.id, name=i.member_name, day=fmt_day(i.served_on), content=shorten(i.content, 20),
         hours=hours(i.hours), objection=PENDING_OBJECTION.format(objection=shorten(i.objection, 20))
-        if i.objection else "") for i in infos[:20])
+        if i.objection else "") for i in infos[:LIST_SHOWN]) + _more(infos)
     return PENDING_HEADER.format(n=len(infos), lines=lines)
 
 
 def activity_created(a: Any) -> str:
     return ACTIVITY_CREATED.format(id=a.id, day=fmt_day(a.held_on), title=a.title,
-                                   team=ACTIVITY_TEAM.format(team=a.team_name) if a.team_name else "")
+                                   team=ACTIVITY_TEAM.format(team=a.team_name) if a.team_name else "",
+                                   place=ACTIVITY_PLACE.format(place=a.place) if a.place else "")
 
 
 def activities(items: list[Any]) -> str:
@@ -212,14 +242,25 @@ def activities(items: list[Any]) -> str:
     return ACTIVITY_LIST.format(lines=lines)
 
 
+def _confirmer_hint(my: Any) -> str:
+    """For a team leader or a confirmer with records waiting: what they may do (leaders hold no role, so
+    the help menu cannot single them out)."""
+    led = MINE_LEADER.format(teams="、".join(my.teams_led)) if my.teams_led else ""
+    if my.to_confirm:
+        return led + MINE_TO_CONFIRM.format(n=my.to_confirm)
+    return led + MINE_NONE_TO_CONFIRM if led else ""
+
+
 def mine(name: str, my: Any) -> str:
+    hint = _confirmer_hint(my)
     if not my.recent:
-        return MINE_EMPTY
+        return "\n".join(x for x in (MINE_EMPTY, hint) if x)
     lines = "\n".join(RECORD_LINE.format(id=r.id, day=fmt_day(r.served_on), content=shorten(r.content, 20),
                                          hours=hours(r.hours), state=state_of(r)) for r in my.recent)
-    return MINE.format(name=name, year=my.year, year_final=hours(my.year_final), year_open=hours(my.year_open),
+    text = MINE.format(name=name, year=my.year, year_final=hours(my.year_final), year_open=hours(my.year_open),
                        total_final=hours(my.total_final), total_open=hours(my.total_open),
                        number=MINE_NUMBER.format(no=my.volunteer_no) if my.volunteer_no else "", lines=lines)
+    return "\n".join(x for x in (text, hint) if x)
 
 
 def _items(pairs: list[tuple[str, Any]]) -> str:
@@ -239,6 +280,7 @@ def totals(t: Any) -> str:
 CLI_TEAM = "服务队：{name}（支部 {branch}），队长：{leaders}。{state} 编号 {id}"
 CLI_TEAM_CREATED = "已创建"
 CLI_TEAM_UPDATED = "已存在，已更新队长"
+CLI_CANNOT_WRITE = "无法写入 {path}：{error}。请检查目录是否存在、是否有写入权限。"
 CLI_EXPORTED = "已导出 {n} 条已生效的志愿服务记录到 {path}"
 CLI_CERT = "已出具志愿服务证明 {number}：{name} {year}年 {hours} 小时，已写入 {path}。编号 {id}"
 CLI_CERT_AGAIN = "时长未变，沿用已出具的志愿服务证明 {number}：{name} {year}年 {hours} 小时，已写入 {path}。编号 {id}"
@@ -283,6 +325,11 @@ NOTICE_FINAL = "您{day}的志愿服务“{content}”（{hours}小时，编号 
 NOTICE_FINAL_TITLE = "志愿服务已生效"
 DETAIL_FINAL = "{hours}小时已生效"
 
+NOTICE_LEADER = ("您已被设为“{team}”队长。本队队员登记的志愿服务由您确认：回复“确认志愿”查看待确认的记录，"
+                 "“确认全部”全部确认，“退回志愿 编号 原因”退回；回复“活动 日期 内容 {team}”创建活动。")
+NOTICE_LEADER_TITLE = "志愿服务队长"
+DETAIL_LEADER = "可确认队员的志愿记录"
+
 _Params = Mapping[str, Any]
 
 
@@ -325,10 +372,17 @@ def _final(p: _Params, s: Settings) -> NoticeText:
                        "date": wx_date(day(p["served_on"]))})
 
 
+def _leader(p: _Params, s: Settings) -> NoticeText:
+    """params: team_id, team."""
+    return NoticeText(NOTICE_LEADER.format(team=p["team"]),
+                      {"title": NOTICE_LEADER_TITLE, "subject": p["team"], "detail": DETAIL_LEADER})
+
+
 NOTICES: dict[str, NoticeWording] = {
     "volunteer_pending": _pending,
     "volunteer_confirmed": _confirmed,
     "volunteer_returned": _returned,
     "volunteer_objected": _objected,
     "volunteer_final": _final,
+    "volunteer_leader_named": _leader,
 }

@@ -10,7 +10,7 @@ record committed before; the partial unique index uq_volunteer_record_live has t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -86,7 +86,7 @@ def describe(session: Session, record: VolunteerRecord, now: datetime, settings:
 
 def _member(actor: Member | None) -> Member:
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("volunteer_unbound")
     if actor.branch_id is None:
         raise PermissionDenied("volunteer_no_branch")
     return actor
@@ -100,11 +100,11 @@ def normalize_hours(hours: Decimal | int | float | str) -> Decimal:
         raise Invalid("volunteer_hours_unreadable") from None
     if not value.is_finite():
         raise Invalid("volunteer_hours_unreadable")
+    if value > DAY_HOURS:  # before rounding: 24.001 is over a day
+        raise Invalid("volunteer_hours_too_many", hours=value)
     value = value.quantize(CENT, rounding=ROUND_HALF_UP) if abs(value) < 10**6 else value
     if value <= 0:
         raise Invalid("volunteer_hours_not_positive")
-    if value > DAY_HOURS:
-        raise Invalid("volunteer_hours_too_many", hours=value)
     return value
 
 
@@ -149,6 +149,16 @@ def _confirmer_for(session: Session, member_id: int, branch_id: int, team_id: in
     return next((c for c in candidates if c != member_id), None)
 
 
+def activity_for(session: Session, *, actor: Member | None, activity_id: int) -> VolunteerActivity:
+    """An activity the member may log against (of their branch or above); NotFound otherwise."""
+    member = _member(actor)
+    assert member.branch_id is not None
+    activity = session.get(VolunteerActivity, activity_id) if in_id_range(activity_id) else None
+    if activity is None or activity.branch_id not in authz.branch_chain(session, member.branch_id):
+        raise NotFound("volunteer_activity_not_found", id=activity_id)
+    return activity
+
+
 def log_record(session: Session, *, actor: Member | None, hours: Decimal, served_on: date | None, content: str,
                now: datetime, settings: Settings, place: str = "", activity_id: int | None = None) -> RecordInfo:
     """A member logs their own service (待确认): checked for the day (not ahead, not too old), the hours
@@ -160,9 +170,7 @@ def log_record(session: Session, *, actor: Member | None, hours: Decimal, served
     branch = session.get(Branch, member.branch_id)
     organizer = branch.name if branch else ""
     if activity_id is not None:
-        activity = session.get(VolunteerActivity, activity_id) if in_id_range(activity_id) else None
-        if activity is None or activity.branch_id not in authz.branch_chain(session, member.branch_id):
-            raise NotFound("volunteer_activity_not_found", id=activity_id)
+        activity = activity_for(session, actor=member, activity_id=activity_id)
         served_on, content, place, team_id = activity.held_on, activity.title, activity.place, activity.team_id
         team = session.get(VolunteerTeam, team_id) if team_id else None
         if team is not None:
@@ -231,7 +239,7 @@ def leads_team(session: Session, actor: Member, team_id: int | None) -> bool:
 def _require_confirmer(session: Session, actor: Member | None, record: VolunteerRecord) -> Member:
     """The leader of the record's team or the secretary of its branch; never on one's own record."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("volunteer_unbound")
     if record.member_id == actor.id:
         raise Invalid("volunteer_confirm_own", id=record.id)
     branch = session.get(Branch, record.branch_id) if record.branch_id else None
@@ -315,7 +323,7 @@ def return_record(session: Session, *, actor: Member | None, record_id: int, rea
     record = get_record(session, record_id)
     confirmer = _require_confirmer(session, actor, record)
     if not reason:
-        raise Invalid("volunteer_reason_missing")
+        raise Invalid("volunteer_reason_missing", action="return", id=record_id)
     if record.status != "pending" or not _changed(session, record, "pending", status="returned",
                                                   return_reason=reason, confirmed_by_id=confirmer.id,
                                                   updated_at=now):
@@ -336,7 +344,7 @@ def object_to(session: Session, *, actor: Member | None, record_id: int, reason:
         raise PermissionDenied("volunteer_other_branch", id=record_id)
     reason = " ".join((reason or "").split())[:REASON_MAX]
     if not reason:
-        raise Invalid("volunteer_reason_missing")
+        raise Invalid("volunteer_reason_missing", action="objection", id=record_id)
     day = today(now, settings)
     if _state(record, day) != "publicizing":
         raise Conflict("volunteer_not_publicizing", id=record_id, state=_state(record, day))
@@ -370,11 +378,13 @@ class MyVolunteer:
     total_open: Decimal
     volunteer_no: str
     recent: list[RecordInfo]
+    teams_led: list[str] = field(default_factory=list)  # the 服务队 the member leads (they confirm for them)
+    to_confirm: int = 0  # pending records of others waiting for this member's confirmation
 
 
 def my_volunteer(session: Session, *, actor: Member | None, now: datetime, settings: Settings) -> MyVolunteer:
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("volunteer_unbound")
     day = today(now, settings)
     records = list(session.scalars(select(VolunteerRecord).where(
         VolunteerRecord.member_id == actor.id).order_by(VolunteerRecord.served_on.desc(), VolunteerRecord.id.desc())))
@@ -390,5 +400,9 @@ def my_volunteer(session: Session, *, actor: Member | None, now: datetime, setti
         year=year, year_final=total([r for r in final if r.served_on.year == year]),
         year_open=total([r for r in open_ if r.served_on.year == year]), total_final=total(final),
         total_open=total(open_), volunteer_no=actor.volunteer_no or "",
-        recent=[describe(session, r, now, settings) for r in records[:RECENT]])
+        recent=[describe(session, r, now, settings) for r in records[:RECENT]],
+        teams_led=list(session.scalars(select(VolunteerTeam.name)
+                                       .join(VolunteerTeamLeader, VolunteerTeamLeader.team_id == VolunteerTeam.id)
+                                       .where(VolunteerTeamLeader.member_id == actor.id).order_by(VolunteerTeam.id))),
+        to_confirm=len(confirmable(session, actor, now, settings)))
 

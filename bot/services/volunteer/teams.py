@@ -1,9 +1,9 @@
 """服务队 (teams) with their leaders, and activities members log against.
 
 A team belongs to a branch and is made by its secretary, an admin above it or the operator (MANAGE_VOLUNTEER);
-its leaders are members named by mobile number. An activity (`活动 12月6日 社区义诊 先锋志愿服务队`) is
-created by a leader of the named team or by the branch's secretary; members then log `志愿 3小时 活动#4`
-and take its day, content, place and team from it.
+its leaders are members named by mobile number, each told once what a leader may do (volunteer_leader_named).
+An activity (`活动 12月6日 社区义诊 先锋志愿服务队`) is created by a leader of the named team or by the branch's
+secretary; members then log `志愿 3小时 活动#4` and take its day, content, place and team from it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.models import Member, VolunteerActivity, VolunteerTeam, VolunteerTeamLe
 from bot.services import authz
 from bot.services.authz import Action, Actor
 from bot.services.errors import Invalid, NotFound, PermissionDenied
+from bot.services.notify.outbox import enqueue
 from bot.services.org.structure import get_branch, log_phone_lookup, member_by_phone, normalize_phone
 
 NAME_MAX = 100
@@ -65,7 +66,10 @@ def create_team(session: Session, *, actor: Actor | None, branch_id: int, name: 
         raise Invalid("volunteer_team_name_missing")
     leaders: list[Member] = []
     for phone in leader_phones:
-        number = normalize_phone(phone)
+        try:
+            number = normalize_phone(phone)
+        except Invalid:
+            raise Invalid("volunteer_leader_phone", phone=phone[:20]) from None
         member = member_by_phone(session, number)
         log_phone_lookup(actor, number, member, "volunteer_leader")
         if member is None or not member.active or member.branch_id is None:
@@ -83,7 +87,11 @@ def create_team(session: Session, *, actor: Actor | None, branch_id: int, name: 
     have = set(session.scalars(select(VolunteerTeamLeader.member_id).where(VolunteerTeamLeader.team_id == team.id)))
     for member in leaders:
         if member.id not in have:
-            added(session, VolunteerTeamLeader(team_id=team.id, member_id=member.id, created_at=now))
+            if added(session, VolunteerTeamLeader(team_id=team.id, member_id=member.id, created_at=now)):
+                # leaders hold no role, so the help menu cannot single them out: tell them what they may do
+                enqueue(session, kind="volunteer_leader_named", recipient_id=member.id, due_at=now, now=now,
+                        params={"team_id": team.id, "team": team.name}, subject_type="volunteer_team",
+                        subject_id=team.id, slot="leader")
             have.add(member.id)
     return _team_info(session, team, created)
 
@@ -119,7 +127,7 @@ def create_activity(session: Session, *, actor: Member | None, held_on: date, ti
     """活动: by a leader of the named team (the activity is the team's branch's) or by the secretary of the
     branch (their own, or the team's)."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("volunteer_unbound")
     title = " ".join((title or "").split())[:NAME_MAX]
     if not title:
         raise Invalid("volunteer_activity_title_missing")
@@ -155,7 +163,7 @@ def recent_activities(session: Session, *, actor: Member | None, now: datetime, 
                       limit: int = 10) -> list[ActivityInfo]:
     """The activities a member may log against, latest first (their branch and above, within the max age)."""
     if actor is None:
-        raise PermissionDenied("unbound")
+        raise PermissionDenied("volunteer_unbound")
     if actor.branch_id is None:
         return []
     chain = authz.branch_chain(session, actor.branch_id)
