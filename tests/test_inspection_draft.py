@@ -178,3 +178,69 @@ def test_a_secretary_of_several_organizations_names_one(chat: Chat, db: Session,
     assert said == (f"您负责多个社会组织，请在命令后加编号，例如“年检材料 {world['org'].id}”："
                     f"{world['org'].id} 星光社会工作服务中心；{second.id} 星光第二协会")
     assert chat.say("o_sec", f"年检材料 {second.id}").startswith("星光第二协会2025年度党建工作情况")
+
+
+def test_a_joint_branch_says_so_and_counts_nothing_twice(runner: Any, db: Session, world: dict[str, Any],
+                                                         tmp_path: Any) -> None:
+    """联合组建: two organizations share 星光联合党支部. Each draft names the other, gives the joint branch's
+    figures once (the same in both, marked not to be added up), counts its own members apart, and lists
+    only its own 年检 item, never the partner's."""
+    w = world
+    partner = f.social_org(db, w["c"].id, w["b"].id, name="星光志愿者协会")
+    f.member(db, w["b"].id, name="协会党员", org_id=partner.id)
+    f.member(db, w["b"].id, name="中心党员", org_id=w["org"].id)
+    _record_basic_pass(runner, w["org"].id)
+    res = runner.invoke(args=["inspection", "record", str(partner.id), "--year", "2025", "--filed-registrar",
+                              "2026-04-02", "--result", "不合格"])
+    assert res.exit_code == 0, res.output
+    texts = {}
+    for org in (w["org"], partner):
+        out = tmp_path / f"{org.id}.docx"
+        res = runner.invoke(args=["inspection", "draft", str(org.id), "--year", "2025", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        texts[org.id] = [p.text for p in Document(str(out)).paragraphs if p.text]
+    mine, theirs = texts[w["org"].id], texts[partner.id]
+    assert mine[2:7] == [
+        "一、党组织建设情况", "党组织：星光联合党支部（联合组建，建制型党支部）。",
+        "本单位与星光志愿者协会联合组建党支部；本材料中的党员、组织生活和志愿服务数据为联合党支部的合计数，"
+        "各单位材料相同，汇总时不重复计算。",
+        "党员7名，其中正式党员6名、预备党员1名。", "其中在本单位工作的党员1名。"]
+    assert theirs[4].startswith("本单位与星光社会工作服务中心联合组建党支部")
+    # The joint branch's figures are the same in both drafts (one branch, counted once).
+    # (two more full members on the roll: the 3月 党员大会's 3 of 6 is no longer a quorum)
+    section = slice(mine.index("二、组织生活开展情况"), mine.index("五、问题整改情况"))
+    assert mine[section] == theirs[section]
+    for line in ("支部党员大会：应开4次，实开0次（另有2次未达到规定人数，不计入）；", "合计：应开34次，实开3次。",
+                 "党员志愿服务时长5.5小时（已公示确认的记录）。", "2025年度述职评议结果：较好。"):
+        assert line in mine
+    mine_item, their_item = _inspection_item_id(db, w["org"].id), _inspection_item_id(db, partner.id)
+    assert any(p.startswith(f"#{mine_item}【年检】2025年度年检结论为基本合格") for p in mine)
+    assert not any(p.startswith(f"#{their_item}") for p in mine)
+    assert any(p.startswith(f"#{their_item}【年检】2025年度年检结论为不合格") for p in theirs)
+    assert not any(p.startswith(f"#{mine_item}") for p in theirs)
+    # The branch's own items (organization none) are in both: 4 in mine (r1, r2, r4, its 年检 item), 4 in theirs.
+    assert "整改问题4项，已销号1项，整改率25%。" in mine and "整改问题4项，已销号1项，整改率25%。" in theirs
+
+
+def test_a_long_ledger_fits_one_chat_reply(runner: Any, chat: Chat, db: Session, world: dict[str, Any],
+                                           tmp_path: Any) -> None:
+    """30 more open items with long problems: 年检材料 stays one reply (WeChat: 2,048 bytes) with every
+    section, lists what fits and counts the rest; the docx lists all 33 open or this year's items."""
+    w = world
+    long_problem = "党支部组织生活会会前未开展谈心谈话，会议记录中缺少批评与自我批评内容，整改措施未落实到人"
+    for n in range(30):
+        f.rectification(db, w["c"].id, w["sec"].id, date(2026, 12, 31), branch_id=w["b"].id,
+                        found_on=date(2025, 9, 1), problem=f"{n + 1}.{long_problem}")
+    said = chat.say("o_sec", "年检材料")
+    assert len(said.encode()) <= 2048 and "内容过长" not in said
+    lines = said.splitlines()
+    assert "整改问题33项，已销号1项，整改率3%。" in lines
+    assert "六、双提交情况" in lines and lines[-1] == "完整文档请由党委管理员导出（inspection draft）。"
+    listed = [x for x in lines if x.startswith("#")]
+    more = [x for x in lines if x.startswith("……另有")]
+    assert more == [f"……另有{33 - len(listed)}项未列出，完整清单见导出的文档。"] and 5 <= len(listed) < 33
+    assert all(len(x.split("】")[1].split("｜")[0]) <= 30 for x in listed)  # problems cut short (30 characters)
+    out = tmp_path / "d.docx"
+    res = runner.invoke(args=["inspection", "draft", str(w["org"].id), "--year", "2025", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sum(1 for p in Document(str(out)).paragraphs if p.text.startswith("#")) == 33

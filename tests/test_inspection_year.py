@@ -218,6 +218,15 @@ def test_concurrent_recorders_of_a_poor_result_add_one_item(app: Flask, db: Sess
     (["status", "--committee", "{c}", "--year", "2027"], 1, "2027年度的年检尚未开始"),
     (["draft", "999999", "--year", "2025", "--out", "{tmp}/x.docx"], 1, "没有找到编号为 999999 的社会组织"),
     (["draft", "{cc}", "--year", "2025", "--out", "{tmp}/x.txt"], 2, ".docx"),
+    # numbers out of any range: a refusal, never a traceback (OverflowError, PostgreSQL's integer out of range)
+    (["record", "99999999999999999999", "--year", "2025"], 1, "没有找到编号为 99999999999999999999 的社会组织"),
+    (["record", "{cc}", "--year", "99999"], 1, "99999年度的年检尚未开始或年份有误"),
+    (["record", "{cc}", "--year", "99999999999999999999"], 1, "年度的年检尚未开始或年份有误"),
+    (["status", "--committee", "99999999999999999999", "--year", "2025"], 1, "99999999999999999999"),
+    (["status", "--committee", "{c}", "--year", "9999"], 1, "9999年度的年检尚未开始或年份有误"),
+    (["draft", "99999999999999999999", "--year", "2025", "--out", "{tmp}/x.docx"], 1, "没有找到编号为"),
+    (["draft", "{cc}", "--year", "99999", "--out", "{tmp}/x.docx"], 1, "99999年度的年检尚未开始"),
+    (["draft", "{cc}", "--year", "2025", "--out", "{tmp}/missing/x.docx"], 1, "无法写入"),
 ])
 def test_bad_input_is_refused_and_writes_nothing(runner: Any, db: Session, world: dict[str, Any], tmp_path: Any,
                                                  args: list[str], code: int, said: str) -> None:
@@ -320,8 +329,46 @@ def test_chat_refusals(chat: Chat, world: dict[str, Any]) -> None:
     assert "你没有权限" in chat.say("o_sec_a", f"年检材料 {world['g'].id}")  # another committee's organization
     assert "你没有权限" in chat.say("o_sec_a", f"年检材料 {world['b'].id}")  # another branch's
     assert chat.say("o_sec_a", "年检材料 999999") == "没有找到编号为 999999 的社会组织。"
-    assert chat.say("o_sec_a", "年检材料 abc") == "没有找到编号为 abc 的社会组织。"
     assert chat.say("o_plain", "年检材料").startswith("没有找到您负责的社会组织")
+
+
+USAGE = "请这样查看：“年检材料 社会组织编号”，可再加年度，例如“年检材料 12 2025年度”；编号可回复“年检”查看。"
+
+
+@pytest.mark.parametrize("text", ["年检材料 abc", "年检材料 #0", "年检材料 -1", "年检材料 99999999999999999999",
+                                  "年检材料 <script>alert(1)</script>", "年检材料 '; drop table x;--", "年检材料 😀",
+                                  "年检材料 " + "长" * 2000, "年检材料 1 2"])
+def test_chat_material_bad_numbers_get_the_usage(chat: Chat, world: dict[str, Any], text: str) -> None:
+    assert chat.say("o_sec_a", text) == USAGE  # never the 2,000 characters echoed back
+
+
+def test_chat_material_by_number_and_year(runner: Any, chat: Chat, world: dict[str, Any]) -> None:
+    a = world["a"].id
+    said = chat.say("o_sec_a", "年检材料")
+    assert said.startswith("甲协会2025年度党建工作情况")
+    assert chat.say("o_sec_a", f"年检材料＃{a}") == said  # full-width, no space
+    assert chat.say("o_sec_a", f"年检材料 {a} 2025年度") == said
+    assert chat.say("o_sec_a", f"年检材料#{a} 2025年度") == said
+    assert chat.say("o_sec_a", "年检材料2025年度") == said
+    assert chat.say("o_sec_a", f"年检材料 {a}\n2025年度") == said
+    assert chat.say("o_sec_a", "年检材料 2025年") == said
+    assert chat.say("o_sec_a", f"年检材料 {a} 2024年度").startswith("甲协会2024年度党建工作情况")
+    assert chat.say("o_sec_a", "年检材料 2026年度").startswith("2026年度的年检尚未开始或年份有误")
+    assert chat.say("o_sec_a", "年检 ２０２５").startswith("2025年度年检（报告于2026年报送）：")
+    assert chat.say("o_sec_a", "年检 9999").startswith("9999年度的年检尚未开始或年份有误")
+    assert chat.say("o_sec_a", "年检材料 9999年度").startswith("9999年度的年检尚未开始或年份有误")
+    # Committee staff answer for no organization of their own: the usage, and 年检 tells them how.
+    assert chat.say("o_admin", "年检材料") == USAGE
+    assert chat.say("o_admin", "年检").endswith("回复“年检材料 编号”查看某个社会组织的党建工作情况草稿。")
+
+
+def test_help_shows_inspection_to_its_roles_only(chat: Chat, world: dict[str, Any]) -> None:
+    # (a secretary's menu is longer than one WeChat reply: see the report; the liaison's and admin's fit)
+    for who in ("o_liaison_d", "o_admin"):
+        said = chat.say(who, "帮助")
+        assert "· 年检 — 所负责社会组织的年检状态和截止日期" in said, who
+        assert "· 年检材料 — 年检党建工作情况草稿" in said, who
+    assert "年检" not in chat.say("o_plain", "帮助")
 
 
 def test_chat_status_for_committee_staff(runner: Any, chat: Chat, world: dict[str, Any]) -> None:
@@ -357,3 +404,36 @@ def test_no_supervisor_reminder_once_the_registrar_has_the_report(app: Flask, db
     db.commit()
     # 己 filed with the registrar directly, 丙 with its supervising unit; 丁's registrar wants it by 3月15日.
     assert reminded == {rows[w[k].id] for k in ("a", "b", "e", "g")}
+
+
+def test_a_member_who_left_is_not_reminded(app: Flask, db: Session, world: dict[str, Any]) -> None:
+    w = world
+    settings: Any = app.config
+    gone = f.secretary(db, w["br_e"].id, name="原书记", openid="o_gone", active=False)
+    at = datetime(2026, 5, 24, 1, 0, tzinfo=UTC)  # 7 days before 5月31日
+    with app.app_context(), app.extensions["db"].transaction() as session:
+        sweep_inspection(session, at, settings)
+    to = {n.recipient_id for n in _sent(db, "inspection_due") + _sent(db, "board_term_due")}
+    assert w["sec_e"].id in to and gone.id not in to
+
+
+def test_many_organizations_fit_one_reply(runner: Any, chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    """A joint branch of several organizations with long names: 年检 turns to one line each, all in one
+    reply (WeChat: 2,048 bytes); committee staff get as many lines as fit and a count of the rest."""
+    w = world
+    long = "某区星光社会工作服务中心暨社区志愿者联合会第{n}分会"
+    extra = [f.social_org(db, w["c"].id, w["br_a"].id, name=long.format(n=n)) for n in range(6)]
+    said = chat.say("o_sec_a", "年检")
+    assert len(said.encode()) <= 2048 and "内容过长" not in said
+    lines = said.splitlines()
+    assert lines[1] == f"【甲协会】编号 {w['a'].id}：未提交｜主管单位逾期20天｜登记机关还有41天｜双提交未报送"
+    assert lines[2] == (f"【{extra[0].name}】编号 {extra[0].id}："
+                        "未提交｜主管单位逾期20天｜登记机关还有41天｜双提交未报送")
+    assert len(lines) == 9 and lines[-1] == "回复“年检材料 编号”查看党建工作情况草稿。"
+    for n in range(40):
+        f.social_org(db, w["c"].id, None, name=long.format(n=n + 10))
+    said = chat.say("o_admin", "年检")
+    assert len(said.encode()) <= 2048 and "内容过长" not in said
+    shown = [x for x in said.splitlines() if x.startswith("#")]
+    assert f"……另有{52 - len(shown)}家，完整名单请由管理员导出（inspection status）。" in said
+    assert said.startswith("某区社会组织综合党委2025年度年检：应参检52家")

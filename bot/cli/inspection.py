@@ -147,5 +147,8 @@ def draft_cmd(org_id: int, year: int, out: Path) -> None:
                                    settings=web.settings())
     except ServiceError as exc:
         raise refused(exc) from exc
-    write_docx(found, out)
+    try:
+        write_docx(found, out)
+    except OSError as exc:  # no such folder, no right to write there, a full disk
+        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
     click.echo(T.CLI_DRAFT_WRITTEN.format(org=found.organization_name, year=year, path=out))

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from bot.config import Settings
+from bot.infra.clock import fmt_day
+from bot.infra.text import shorten
 from bot.models.inspection import INSPECTION_RESULTS
 from bot.texts.notices import MEETING_TYPE_NAMES, NoticeText, day, wx_date
 from bot.texts.org import FORMATION_LABELS, KIND_LABELS
@@ -68,6 +70,8 @@ REFUSALS: dict[str, Any] = {
     "inspection_result_unfiled": "{year}年度年检报告尚未登记报送登记管理机关，不能登记年检结论。",
     "inspection_no_organization": "没有找到您负责的社会组织。年检由社会组织所在支部的书记或联络员查看。",
     "inspection_which_org": "您负责多个社会组织，请在命令后加编号，例如“年检材料 {example}”：{orgs}",
+    "inspection_material_usage": ("请这样查看：“年检材料 社会组织编号”，可再加年度，例如“年检材料 12 2025年度”；"
+                                  "编号可回复“年检”查看。"),
 }
 
 # -- chat: 年检 -------------------------------------------------------------------------------------
@@ -101,24 +105,70 @@ def _step(which: str, deadline: date, filed_on: date | None, days: int, skipped:
     return MINE_STEP_LATE.format(where=where, deadline=deadline_s, days=-days)
 
 
+MINE_SHORT = "【{org}】编号 {id}：{status}｜主管单位{sup}｜登记机关{reg}｜双提交{party}{term}"
+SHORT_FILED = "已报送"
+SHORT_SKIPPED = "—"
+SHORT_LEFT = "还有{days}天"
+SHORT_TODAY = "今天截止"
+SHORT_LATE = "逾期{days}天"
+SHORT_TERM = "｜须换届"
+MINE_MORE = "……另有{n}家未列出，请回复“年检材料 编号”逐个查看。"
+REPLY_MAX_BYTES = 2000  # one WeChat text reply is at most 2048 bytes (UTF-8)
+
+
+def _short_step(filed_on: date | None, days: int, skipped: bool) -> str:
+    if filed_on is not None:
+        return SHORT_FILED
+    if skipped:
+        return SHORT_SKIPPED
+    if days > 0:
+        return SHORT_LEFT.format(days=days)
+    return SHORT_TODAY if days == 0 else SHORT_LATE.format(days=-days)
+
+
+def _org_block(s: Any, today_: date) -> list[str]:
+    lines = [MINE_ORG.format(org=s.name, id=s.organization_id, status=status_word_of(s.status)),
+             _step("supervisor", s.supervisor_deadline, s.supervisor_filed_on, s.days_to_supervisor, skipped=s.filed),
+             _step("registrar", s.registrar_deadline, s.registrar_filed_on, s.days_to_registrar, skipped=False),
+             MINE_PARTY.format(state=PARTY_FILED if s.party_section_filed else PARTY_NOT_FILED)]
+    if s.result:
+        lines.append(MINE_RESULT.format(result=result_word(s.result), day=full_day(s.result_on)
+                                        if s.result_on else NONE))
+    if s.board_term_due and s.term_ends is not None:
+        template = MINE_TERM_ENDED if s.term_ends < today_ else MINE_TERM_ENDS
+        lines.append(template.format(when=full_day(s.term_ends)))
+    return lines
+
+
+def _org_short(s: Any) -> str:
+    return MINE_SHORT.format(org=s.name, id=s.organization_id, status=status_word_of(s.status),
+                             sup=_short_step(s.supervisor_filed_on, s.days_to_supervisor, s.filed),
+                             reg=_short_step(s.registrar_filed_on, s.days_to_registrar, False),
+                             party=PARTY_FILED if s.party_section_filed else PARTY_NOT_FILED,
+                             term=SHORT_TERM if s.board_term_due else "")
+
+
+def _fits(lines: list[str]) -> bool:
+    return len("\n".join(lines).encode()) <= REPLY_MAX_BYTES
+
+
 def mine_reply(found: list[Any], year: int, today_: date) -> str:
-    """年检: each organization's status and the days to each deadline (found: InspectionState items)."""
-    lines = [MINE_HEADER.format(year=year, filed_in=year + 1)]
-    for s in found:
-        lines.append(MINE_ORG.format(org=s.name, id=s.organization_id, status=status_word_of(s.status)))
-        lines.append(_step("supervisor", s.supervisor_deadline, s.supervisor_filed_on, s.days_to_supervisor,
-                           skipped=s.filed))
-        lines.append(_step("registrar", s.registrar_deadline, s.registrar_filed_on, s.days_to_registrar,
-                           skipped=False))
-        lines.append(MINE_PARTY.format(state=PARTY_FILED if s.party_section_filed else PARTY_NOT_FILED))
-        if s.result:
-            lines.append(MINE_RESULT.format(result=result_word(s.result), day=full_day(s.result_on)
-                                            if s.result_on else NONE))
-        if s.board_term_due and s.term_ends is not None:
-            template = MINE_TERM_ENDED if s.term_ends < today_ else MINE_TERM_ENDS
-            lines.append(template.format(when=full_day(s.term_ends)))
-    lines.append(MINE_FOOTER if len(found) == 1 else MINE_FOOTER_MANY)
-    return "\n".join(lines)
+    """年检: each organization's status and the days to each deadline (found: InspectionState items), in one
+    reply: each organization in full if all fit, else one line each (those that do not fit are counted)."""
+    head = [MINE_HEADER.format(year=year, filed_in=year + 1)]
+    foot = [MINE_FOOTER if len(found) == 1 else MINE_FOOTER_MANY]
+    full = head + [line for s in found for line in _org_block(s, today_)] + foot
+    if _fits(full):
+        return "\n".join(full)
+    body: list[str] = []
+    for n, s in enumerate(found):
+        left = len(found) - n - 1
+        tail = [MINE_MORE.format(n=left)] if left else []
+        if not _fits(head + body + [_org_short(s)] + tail + foot):
+            body.append(MINE_MORE.format(n=len(found) - n))
+            break
+        body.append(_org_short(s))
+    return "\n".join(head + body + foot)
 
 
 COMMITTEE_HEADER = ("{committee}{year}年度年检：应参检{required}家，已参检{filed}家（参检率{participation}），"
@@ -127,6 +177,7 @@ COMMITTEE_LINE = "#{id} {name}：{status}{overdue}{term}"
 COMMITTEE_OVERDUE = "（逾期）"
 COMMITTEE_TERM = "（须换届）"
 COMMITTEE_MORE = "……另有{n}家，完整名单请由管理员导出（inspection status）。"
+COMMITTEE_FOOTER = "回复“年检材料 编号”查看某个社会组织的党建工作情况草稿。"
 COMMITTEE_SHOWN = 30
 
 
@@ -136,13 +187,19 @@ def committee_reply(found: Any) -> str:
         committee=found.committee_name, year=found.year, required=found.required, filed=found.filed,
         participation=rate_word(found.participation_rate), passed=found.passed, pass_rate=rate_word(found.pass_rate),
         overdue=found.overdue)]
-    for s in found.organizations[:COMMITTEE_SHOWN]:
-        lines.append(COMMITTEE_LINE.format(id=s.organization_id, name=s.name, status=status_word_of(s.status),
-                                           overdue=COMMITTEE_OVERDUE if s.overdue else "",
-                                           term=COMMITTEE_TERM if s.board_term_due else ""))
-    if len(found.organizations) > COMMITTEE_SHOWN:
-        lines.append(COMMITTEE_MORE.format(n=len(found.organizations) - COMMITTEE_SHOWN))
-    return "\n".join(lines)
+    foot = [COMMITTEE_FOOTER] if found.organizations else []
+    orgs = found.organizations
+    for n, s in enumerate(orgs):
+        line = COMMITTEE_LINE.format(id=s.organization_id, name=s.name, status=status_word_of(s.status),
+                                     overdue=COMMITTEE_OVERDUE if s.overdue else "",
+                                     term=COMMITTEE_TERM if s.board_term_due else "")
+        left = len(orgs) - n - 1
+        tail = [COMMITTEE_MORE.format(n=left)] if left else []
+        if n >= COMMITTEE_SHOWN or not _fits([*lines, line, *tail, *foot]):
+            lines.append(COMMITTEE_MORE.format(n=len(orgs) - n))
+            break
+        lines.append(line)
+    return "\n".join(lines + foot)
 
 
 def which_org(orgs: list[Any]) -> dict[str, Any]:
@@ -157,6 +214,9 @@ SEC_BRANCH = "一、党组织建设情况"
 BRANCH_LINE = "党组织：{branch}（{formation}，{kind}党支部）。"
 BRANCH_NONE = "尚未建立党组织（由联络员或党建指导员联系）。"
 MEMBERS_LINE = "党员{total}名，其中正式党员{full}名、预备党员{probationary}名。"
+JOINT_LINE = ("本单位与{partners}联合组建党支部；本材料中的党员、组织生活和志愿服务数据为联合党支部的合计数，"
+              "各单位材料相同，汇总时不重复计算。")
+OWN_MEMBERS_LINE = "其中在本单位工作的党员{own}名。"
 SEC_MEETINGS = "二、组织生活开展情况"
 MEETING_LINE = "{label}：应开{required}次，实开{held}次"
 MEETING_UNQUORATE = "（另有{n}次未达到规定人数，不计入）"
@@ -190,11 +250,15 @@ def draft_sections(d: Any) -> tuple[str, list[tuple[str, list[str]]]]:
         sections.append((SEC_BRANCH, [BRANCH_NONE]))
         sections.append((SEC_MEETINGS, [MEETINGS_NONE]))
     else:
-        sections.append((SEC_BRANCH, [
+        branch_lines = [
             BRANCH_LINE.format(branch=d.branch_name, formation=FORMATION_LABELS.get(d.formation, d.formation),
                                kind=KIND_LABELS.get(d.kind, d.kind)),
             MEMBERS_LINE.format(total=d.full_members + d.probationary_members, full=d.full_members,
-                                probationary=d.probationary_members)]))
+                                probationary=d.probationary_members)]
+        if d.partners:  # 联合组建: the branch's figures, the same in each partner's draft
+            branch_lines.insert(1, JOINT_LINE.format(partners="、".join(d.partners)))
+            branch_lines.append(OWN_MEMBERS_LINE.format(own=d.own_members))
+        sections.append((SEC_BRANCH, branch_lines))
         lines = []
         for m in d.meetings:
             line = MEETING_LINE.format(label=MEETING_TYPE_NAMES.get(m.meeting_type, m.meeting_type),
@@ -224,15 +288,42 @@ def draft_sections(d: Any) -> tuple[str, list[tuple[str, list[str]]]]:
     return title, sections
 
 
+CHAT_MAX_BYTES = 2000  # one WeChat text reply is at most 2048 bytes (UTF-8)
+CHAT_ITEMS_MORE = "……另有{n}项未列出，完整清单见导出的文档。"
+CHAT_ITEM_PROBLEM = 30  # characters of a problem shown by chat
+
+
 def draft_text(d: Any) -> str:
-    """年检材料 by chat: the draft as a text summary."""
+    """年检材料 by chat: the draft as a text summary that fits one reply: the ledger items' problems are cut
+    short and, when they would not fit, the last ones are counted instead of listed (every section stays)."""
     title, sections = draft_sections(d)
     lines = [title]
+    items_at = -1
     for heading, paragraphs in sections:
         lines.append(heading)
+        if heading == SEC_ITEMS and d.items:
+            lines.append(paragraphs[0])
+            items_at = len(lines)
+            continue
         lines += paragraphs
     lines.append(CHAT_FOOTER)
-    return "\n".join(lines)
+    if items_at < 0:
+        return "\n".join(lines)
+    budget = CHAT_MAX_BYTES - len("\n".join(lines).encode())
+    shown: list[str] = []
+    for n, i in enumerate(d.items):
+        line = ITEM_LINE.format(id=i.id, source=source_word(i.source), problem=shorten(i.problem, CHAT_ITEM_PROBLEM),
+                                deadline=full_day(i.deadline),
+                                status=status_word(i.status) + ("（逾期）" if i.overdue else ""))
+        left = len(d.items) - n - 1
+        more = CHAT_ITEMS_MORE.format(n=left) if left else ""
+        cost = len(("\n" + line).encode()) + (len(("\n" + more).encode()) if more else 0)
+        if cost > budget:
+            shown.append(CHAT_ITEMS_MORE.format(n=len(d.items) - n))
+            break
+        shown.append(line)
+        budget -= len(("\n" + line).encode())
+    return "\n".join(lines[:items_at] + shown + lines[items_at:])
 
 
 # -- CLI ------------------------------------------------------------------------------------------
@@ -250,6 +341,7 @@ CLI_TERM_DUE = "{when}届满（须换届）"
 CLI_TERM_OK = "{when}届满"
 CLI_DRAFT_WRITTEN = "已生成{org}{year}年度党建工作情况：{path}"
 CLI_NOT_DOCX = "输出文件须为 .docx（Word 文档）。"
+CLI_CANNOT_WRITE = "无法写入 {path}：{error}。请检查目录是否存在、是否有写入权限。"
 
 
 def filed_word(filed_on: date | None, deadline: date) -> str:
@@ -278,4 +370,19 @@ def _board_term_due(p: Mapping[str, Any], settings: Settings) -> NoticeText:
     return NoticeText(text, {"title": BOARD_TERM_TITLE, "topic": p["org"], "deadline": wx_date(ends)})
 
 
-NOTICES: dict[str, Any] = {"board_term_due": _board_term_due}
+REMIND_INSPECTION = "{org}{year}年度年检报告须在{deadline}前报送{where}（还有{days}天），请及时报送并填写党建工作情况。"
+REMIND_INSPECTION_TODAY = "{org}{year}年度年检报告今天（{deadline}）须报送{where}，请及时报送并填写党建工作情况。"
+REMIND_INSPECTION_TITLE = "年检报告待报送"
+
+
+def _inspection_due(p: Mapping[str, Any], settings: Settings) -> NoticeText:
+    """params: organization_id, org, year, which (supervisor|registrar), deadline (a day), days (from the day
+    it goes out: 0 when a reminder held over a holiday goes out on the deadline itself)."""
+    deadline = day(p["deadline"])
+    days = int(p["days"])
+    words = dict(org=p["org"], year=p["year"], deadline=fmt_day(deadline), where=WHERE[p["which"]], days=days)
+    text = REMIND_INSPECTION.format(**words) if days > 0 else REMIND_INSPECTION_TODAY.format(**words)
+    return NoticeText(text, {"title": REMIND_INSPECTION_TITLE, "topic": p["org"], "deadline": wx_date(deadline)})
+
+
+NOTICES: dict[str, Any] = {"board_term_due": _board_term_due, "inspection_due": _inspection_due}

@@ -1,7 +1,10 @@
 """The party-work section (党建工作情况) of an organization's 年检 report for a year, drafted from the records
 the system already holds ("enter once, reuse everywhere": no figure is typed here):
 - the branch covering it: its form (单独/联合/挂靠组建, 建制型/功能性) and its active members (正式/预备, as
-  of now: the roll keeps no history);
+  of now: the roll keeps no history); a branch several organizations share (联合组建) names the others, and
+  its figures (members, meetings, attendance, hours) are the joint branch's, the same in each organization's
+  draft, never split or added up again; the members working in this organization (Member.org_id) are
+  counted apart;
 - meetings held in the year against those required by type (MEETING_RULES for the branch's kind: a monthly
   type 12 times, quarterly 4, yearly 1; 党小组会 per group; no 支委会 without a committee, no 党小组会 without
   groups), held counted as the compliance engine counts them: not cancelled, started before now, and for the
@@ -10,8 +13,9 @@ the system already holds ("enter once, reuse everywhere": no figure is typed her
 - the attendance rate over those meetings: members checked in of those expected (应到, meetings.scheduling);
 - volunteer hours of final records served in the year (services.volunteer.totals.branch_hours);
 - the 述职 grade of the branch's report for the year (services.review.rounds.final_grade_of);
-- the ledger items of the branch or the organization found up to the end of the year that were found in it
-  or are still open, with their state (逾期 derived: past the deadline and not closed)."""
+- the ledger items of the organization, or of its branch but of no other organization (a joint branch's
+  partners' own items stay in their drafts), found up to the end of the year that were found in it or are
+  still open, with their state (逾期 derived: past the deadline and not closed)."""
 
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.infra.clock import local_tz, today
-from bot.models import AnnualInspection, Attendance, Branch, Meeting, Member, PartyGroup, RectificationItem
+from bot.models import AnnualInspection, Attendance, Branch, Meeting, Member, PartyGroup, RectificationItem, SocialOrg
 from bot.services.authz import Actor
 from bot.services.inspection import filing
 from bot.services.meetings.attendance import quorum_met
@@ -67,6 +71,8 @@ class PartyWorkDraft:
     kind: str | None  # full | functional
     full_members: int
     probationary_members: int
+    partners: list[str]  # the other organizations sharing the branch (联合组建), by id
+    own_members: int  # active members of the branch working in this organization (Member.org_id)
     meetings: list[MeetingLine]
     meetings_required: int
     meetings_held: int
@@ -133,7 +139,13 @@ def draft(session: Session, *, actor: Actor | None, organization_id: int, year: 
     expected = present = full = probationary = 0
     hours = Decimal("0.00")
     grade: str | None = None
+    partners: list[str] = []
+    own = 0
     if branch is not None:
+        partners = list(session.scalars(select(SocialOrg.name).where(
+            SocialOrg.branch_id == branch.id, SocialOrg.id != org.id).order_by(SocialOrg.id)))
+        own = int(session.scalar(select(func.count()).select_from(Member).where(
+            Member.branch_id == branch.id, Member.active.is_(True), Member.org_id == org.id)) or 0)
         counts = {str(status): int(n) for status, n in session.execute(select(Member.status, func.count()).where(
             Member.branch_id == branch.id, Member.active.is_(True)).group_by(Member.status))}
         full, probationary = counts.get("full", 0), counts.get("probationary", 0)
@@ -142,8 +154,8 @@ def draft(session: Session, *, actor: Actor | None, organization_id: int, year: 
         grade = final_grade_of(session, branch.id, year)
     year_end = date(year, 12, 31)
     unit = RectificationItem.organization_id == org.id
-    if branch is not None:
-        unit = or_(unit, RectificationItem.branch_id == branch.id)
+    if branch is not None:  # the branch's own items, not those of another organization sharing it
+        unit = or_(unit, and_(RectificationItem.branch_id == branch.id, RectificationItem.organization_id.is_(None)))
     rows = list(session.scalars(select(RectificationItem).where(
         unit, or_(RectificationItem.found_on.is_(None), RectificationItem.found_on <= year_end))
         .order_by(RectificationItem.id)))
@@ -162,7 +174,7 @@ def draft(session: Session, *, actor: Actor | None, organization_id: int, year: 
         organization_id=org.id, organization_name=org.name, year=year,
         branch_id=branch.id if branch else None, branch_name=branch.name if branch else None,
         formation=branch.formation if branch else None, kind=branch.kind if branch else None,
-        full_members=full, probationary_members=probationary, meetings=meetings,
+        full_members=full, probationary_members=probationary, partners=partners, own_members=own, meetings=meetings,
         meetings_required=sum(m.required for m in meetings), meetings_held=sum(m.held for m in meetings),
         attendance_expected=expected, attendance_present=present,
         attendance_rate=round(present / expected, 4) if expected else None, volunteer_hours=hours,

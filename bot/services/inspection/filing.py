@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.infra.clock import today
-from bot.models import AnnualInspection, Committee, Member, RectificationItem, RoleGrant, SocialOrg
+from bot.infra.text import in_id_range
+from bot.models import AnnualInspection, Committee, Member, Notification, RectificationItem, RoleGrant, SocialOrg
 from bot.models.inspection import INSPECTION_RESULTS
 from bot.services import authz
 from bot.services.authz import Action, Actor
@@ -46,6 +47,7 @@ STATUSES = (NOT_FILED, SUPERVISOR_FILED, REGISTRAR_FILED, "pass", "basic_pass", 
 POOR_RESULTS = ("basic_pass", "fail")
 RESULT_KEYS = {label: key for key, label in INSPECTION_RESULTS.items()}
 EARLIEST_YEAR = 2000
+LATEST_YEAR = 9998  # a calendar's last year with a next one (9999, 10**20: refused, not a crash)
 # The ledger row's 问题 and 问题类别 (stored data, like the models' labels).
 LEDGER_PROBLEM = "{year}年度年检结论为{result}，须提交整改报告并整改"
 LEDGER_CATEGORY = "年检"
@@ -148,12 +150,12 @@ def _row(session: Session, org_id: int, year: int) -> AnnualInspection | None:
 
 
 def check_year(year: int, now: datetime, settings: Settings) -> None:
-    if year < EARLIEST_YEAR or not years.season_started(year, now, settings):
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR or not years.season_started(year, now, settings):
         raise Invalid("inspection_bad_year", year=year, latest=years.filing_year(now, settings))
 
 
 def _org(session: Session, organization_id: int) -> SocialOrg:
-    org = session.get(SocialOrg, organization_id)
+    org = session.get(SocialOrg, organization_id) if in_id_range(organization_id) else None
     if org is None:
         raise NotFound("organization_not_found", id=organization_id)
     return org
@@ -189,6 +191,16 @@ def _ledger_item_of(session: Session, inspection_id: int) -> int | None:
                                                               RectificationItem.source_id == inspection_id)
                            .order_by(RectificationItem.id).limit(1))
     return int(found) if found is not None else None
+
+
+def _drop_stale_reminders(session: Session, inspection_id: int, *, registrar: bool) -> None:
+    """A filing recorded: the reminders of that step (all of them once the registrar has the report) still
+    waiting in the outbox (written during quiet hours or a holiday, due later) are not sent."""
+    which = Notification.slot.like("supervisor:%") if not registrar else Notification.slot != ""
+    session.execute(delete(Notification).where(
+        Notification.kind == "inspection_due", Notification.subject_type == "inspection",
+        Notification.subject_id == inspection_id, Notification.status == "pending", which)
+        .execution_options(synchronize_session=False))
 
 
 def record(session: Session, *, actor: Actor | None, organization_id: int, year: int,
@@ -230,6 +242,8 @@ def record(session: Session, *, actor: Actor | None, organization_id: int, year:
     if values:
         values["updated_at"] = now
         session.execute(update(AnnualInspection).where(AnnualInspection.id == row.id).values(**values))
+    if filed_supervisor is not None or filed_registrar is not None or key is not None:
+        _drop_stale_reminders(session, row.id, registrar=filed_registrar is not None or key is not None)
     changed = False
     item_id: int | None = None
     created = False
@@ -278,7 +292,7 @@ def status(session: Session, *, actor: Actor | None, committee_id: int, year: in
            settings: Settings) -> CommitteeStatus:
     """The committee's 年检 for `year`: its organizations (and those of the committees below it) with their
     status, and the figures behind 参检率 and 合格率 (see the module's docstring for each definition)."""
-    committee = session.get(Committee, committee_id)
+    committee = session.get(Committee, committee_id) if in_id_range(committee_id) else None
     if committee is None:
         raise NotFound("committee_not_found", id=committee_id)
     authz.require(session, actor, Action.VIEW_INSPECTION, committee)

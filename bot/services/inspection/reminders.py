@@ -1,7 +1,9 @@
 """What is due for 年检: 30, 7 and 1 days before each deadline not yet filed (the supervising unit's step
-counts as done once the registrar has the report), the organization's branch
-secretary and its liaison are reminded; 换届 (board_terms_due) to the branch's secretary. Returns outbox.Due
-items; writes nothing (the year's rows are opened by years.open_season, which the sweep calls first)."""
+counts as done once the registrar has the report), the organization's branch secretary and its liaison
+(active members) are reminded; 换届 (board_terms_due) to the branch's secretary, else the liaison. The days
+a notice states count from the day it goes out (held over a holiday: fewer). Returns outbox.Due items;
+writes nothing (the year's rows are opened by years.open_season, which the sweep calls first; filing.record
+drops a step's reminders still waiting once that step is filed)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.infra.clock import today
-from bot.models import AnnualInspection, Notification, RoleGrant, SocialOrg
+from bot.infra.clock import local, today
+from bot.models import AnnualInspection, Member, Notification, RoleGrant, SocialOrg
 from bot.services.notify.outbox import Due
 from bot.services.notify.timing import daily_due, step_for, step_ranges
 
@@ -23,6 +25,7 @@ INSPECTION_STEPS = (30, 7, 1)
 def reminders_due(session: Session, now: datetime, settings: Settings) -> list[Due]:
     day = today(now, settings)
     at = daily_due(now, settings)
+    sent_on = local(at, settings).date()  # a reminder held over a holiday counts the days from when it goes out
     due: list[Due] = []
     horizon = day + timedelta(days=max(INSPECTION_STEPS))
     ai = AnnualInspection
@@ -48,6 +51,7 @@ def reminders_due(session: Session, now: datetime, settings: Settings) -> list[D
         by_org: dict[int, list[int]] = defaultdict(list)
         for member_id, scope_type, scope_id in session.execute(
             select(RoleGrant.member_id, RoleGrant.scope_type, RoleGrant.scope_id)
+            .join(Member, Member.id == RoleGrant.member_id).where(Member.active.is_(True))
             .where(or_(and_(RoleGrant.role == "secretary", RoleGrant.scope_type == "branch",
                             RoleGrant.scope_id.in_(branch_ids)),
                        and_(RoleGrant.role == "liaison", RoleGrant.scope_type == "organization",
@@ -60,7 +64,7 @@ def reminders_due(session: Session, now: datetime, settings: Settings) -> list[D
             if step is None:
                 continue
             params = {"organization_id": org_id, "org": org_name, "year": year, "which": which,
-                      "deadline": deadline.isoformat(), "days": days_left}
+                      "deadline": deadline.isoformat(), "days": (deadline - sent_on).days}
             recipients = set(by_org.get(org_id, [])) | set(by_branch.get(branch_id, []) if branch_id else [])
             due += [Due("inspection_due", rid, "inspection", aid, f"{which}:d{step}", at, params)
                     for rid in sorted(recipients)]
@@ -80,6 +84,7 @@ def board_terms_due(session: Session, now: datetime, settings: Settings) -> list
     if not found:
         return []
     at = daily_due(now, settings)
+    sent_on = local(at, settings).date()
     org_ids = [f[0] for f in found]
     branch_ids = [f[2] for f in found if f[2] is not None]
     secretaries: dict[int, list[int]] = defaultdict(list)
@@ -91,6 +96,7 @@ def board_terms_due(session: Session, now: datetime, settings: Settings) -> list
         if sid is not None and rid is not None}
     for member_id, scope_type, scope_id in session.execute(
         select(RoleGrant.member_id, RoleGrant.scope_type, RoleGrant.scope_id)
+        .join(Member, Member.id == RoleGrant.member_id).where(Member.active.is_(True))
         .where(or_(and_(RoleGrant.role == "secretary", RoleGrant.scope_type == "branch",
                         RoleGrant.scope_id.in_(branch_ids)),
                    and_(RoleGrant.role == "liaison", RoleGrant.scope_type == "organization",
@@ -104,7 +110,7 @@ def board_terms_due(session: Session, now: datetime, settings: Settings) -> list
         recipients = (secretaries.get(branch_id, []) if branch_id is not None else []) or liaisons.get(org_id, [])
         slot = f"term:{ends.isoformat()}"
         params = {"organization_id": org_id, "org": name, "term_ends": ends.isoformat(),
-                  "days": (ends - day).days}
+                  "days": (ends - sent_on).days}
         due += [Due("board_term_due", rid, "organization", org_id, slot, at, params)
                 for rid in sorted(set(recipients)) if (org_id, slot, rid) not in sent]
     return due
