@@ -390,6 +390,7 @@ DEFAULT_TEMPLATE_IDS: dict[str, str] = {  # demo values; the real ids come from 
     "volunteer_returned": "TPL_TODO",
     "volunteer_objected": "TPL_TODO",
     "volunteer_final": "TPL_TODO",
+    "volunteer_leader_named": "TPL_TODO",
     "rectification_returned": "TPL_DEADLINE",
     "rectification_submitted": "TPL_DEADLINE",
     "fallback": "TPL_TODO",
@@ -421,7 +422,7 @@ DEFAULT_NOTICE_TEMPLATES: dict[str, dict[str, Any]] = {
     **{kind: {"title": "待办事项提醒", "fields": {"thing1": "title", "thing2": "subject", "thing3": "detail"}}
        for kind in ("minutes_reminder", "leave_pending", "compliance_gap", "branch_inactive", "volunteer_pending",
                     "fallback", "mobile_registered", "review_returned", "volunteer_confirmed", "volunteer_returned",
-                    "volunteer_objected", "volunteer_final")},
+                    "volunteer_objected", "volunteer_final", "volunteer_leader_named")},
     **{kind: {"title": "截止提醒", "fields": {"thing1": "title", "thing2": "topic", "date3": "deadline"}}
        for kind in ("review_due", "rectification_due", "rectification_overdue", "inspection_due",
                     "rectification_returned", "rectification_submitted", "board_term_due")},

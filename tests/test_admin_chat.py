@@ -93,7 +93,27 @@ def test_admin_without_branches_is_told(chat: Chat, db: Session, tree: dict[str,
 
 
 def _menu(reply: str) -> set[str]:
-    return {line[2:].split(" — ")[0].split(" ")[0] for line in reply.splitlines() if line.startswith("· ")}
+    """The commands a 帮助 reply offers: one per line with what it does, or grouped (【三会一课】会议；…)."""
+    found = {line[2:].split(" — ")[0].split(" ")[0] for line in reply.splitlines() if line.startswith("· ")}
+    for line in reply.splitlines():
+        if line.startswith("【"):
+            found |= {command.split(" ")[0] for command in line.split("】", 1)[1].split("；")}
+    return found
+
+
+def test_a_long_menu_is_grouped_and_each_group_explained(chat: Chat, db: Session, tree: dict[str, Any]) -> None:
+    """A secretary's commands do not fit one reply with their explanations: 帮助 groups them by capability,
+    whole (nothing cut), and 帮助 <分类> explains one group."""
+    f.secretary(db, tree["a"].id, name="李书记", openid="o_sec")
+    menu = chat.say("o_sec", "帮助")
+    assert len(menu.encode()) <= 2048 and "已截断" not in menu
+    assert "【三会一课】" in menu and "【年检】年检；年检材料" in menu and "【志愿服务】" in menu
+    assert menu.endswith("回复“帮助 组织与党员”等查看某一类命令的说明；回复“取消”可退出正在进行的操作。")
+    meetings = chat.say("o_sec", "帮助 三会一课")
+    assert meetings.startswith("【三会一课】您可以回复：\n") and "· 签到码 — 获取会议签到二维码" in meetings
+    assert "年检" not in meetings
+    assert chat.say("o_sec", "帮助 整改台账").startswith("【整改】您可以回复：")  # a longer name finds it too
+    assert chat.say("o_sec", "帮助 天气").startswith("没有“天气”这一类命令。可查看：常用、组织与党员、三会一课")
 
 
 def test_help_menu_shows_each_role_what_works_for_it(chat: Chat, db: Session, tree: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "volunteer_objected": {"record_id": 12, "name": "张三", "content": "文明交通劝导", "served_on": "2026-11-20",
                            "reason": "当天本人在外地出差，记录可能有误，请核实签到表"},
     "volunteer_final": {"record_id": 12, "content": "敬老院陪护", "served_on": "2026-11-20", "hours": "4.00"},
+    "volunteer_leader_named": {"team_id": 3, "team": "某某社区党群服务中心先锋志愿服务队（青年突击分队）"},
     "digest": {"committee_id": 1, "committee": "某区社会组织综合党委", "week": "2026-W49", "first": "2026-11-23",
                "last": "2026-11-29", "figures": FIGURES},
     "fallback": {"name": "党员丁", "original_id": 3,

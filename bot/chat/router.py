@@ -35,6 +35,7 @@ class MenuEntry:
     summary: str
     roles: frozenset[str] | None  # None: every bound member
     order: int
+    section: str = ""  # the capability (its handler module) the command belongs to
 
 
 @dataclass
@@ -160,7 +161,8 @@ class Router:
             self._add("text", pattern, fn, priority, name)
             if usage:
                 role_set = frozenset(roles) if roles is not None else None
-                self.menu.append(MenuEntry(usage, summary or "", role_set, len(self.menu)))
+                self.menu.append(MenuEntry(usage, summary or "", role_set, len(self.menu),
+                                           fn.__module__.rsplit(".", 1)[-1]))
             return fn
 
         return deco

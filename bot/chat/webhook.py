@@ -38,6 +38,7 @@ from bot.config import Settings, settings_of
 from bot.infra import clock, web
 from bot.infra.db import Database, Unit
 from bot.infra.store import Batch, Store, StoreUnavailable
+from bot.infra.text import REPLY_MAX_BYTES
 from bot.services.errors import ServiceError
 from bot.texts import general as G
 
@@ -45,7 +46,7 @@ log = logging.getLogger("zhibu.webhook")
 bp = Blueprint("wechat", __name__)
 
 PENDING = "\x00pending"
-MAX_TEXT_REPLY_BYTES = 2048
+MAX_TEXT_REPLY_BYTES = REPLY_MAX_BYTES
 RETRY_WAIT_SECONDS = 3.0
 
 

@@ -1,4 +1,4 @@
-"""Text shaping shared by every channel: one line, cut to a length with an ellipsis."""
+"""Text shaping shared by every channel: one line, cut to a length with an ellipsis; the size of one reply."""
 
 from __future__ import annotations
 
@@ -10,6 +10,14 @@ def shorten(value: Any, limit: int) -> str:
     """`value` on one line (runs of white space folded), at most `limit` characters, cut with "…"."""
     text = re.sub(r"\s+", " ", str(value or "")).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+REPLY_MAX_BYTES = 2048  # one WeChat text reply (passive or customer-service) at most, in UTF-8 bytes
+
+
+def fits_reply(text: str) -> bool:
+    """Does `text` fit one WeChat text reply? (Longer replies are cut by the channel.)"""
+    return len(text.encode()) <= REPLY_MAX_BYTES
 
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL

@@ -21,6 +21,7 @@ CANCELLED_STEPS = {
     "volunteer.ask_hours": "已取消：志愿服务没有登记。",
     "review.draft": "已退出述职报告撰写；已写的内容和照片都已保存，回复“述职”可继续。",
     "rectification.evidence": "已退出佐证材料录入；已发送的文字和照片都已保存，整改事项尚未提交验收。",
+    "rectification.before": "已结束整改前照片录入，已发送的照片都已保存。",
 }
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 WELCOME = (
@@ -36,6 +37,14 @@ UNBOUND_HELP = (
 )
 HELP_HEADER = "{name}，您好！您可以回复："
 HELP_FOOTER = "回复“取消”可退出正在进行的操作。"
+# 帮助 too long for one reply is grouped by capability (a chat handler module -> its section's name).
+HELP_SECTIONS = {"general": "常用", "org": "组织与党员", "mobile": "组织与党员", "meetings": "三会一课",
+                 "review": "述职评议", "rectification": "整改", "volunteer": "志愿服务", "inspection": "年检"}
+HELP_OTHER = "其他"
+HELP_GROUP = "【{section}】{commands}"
+HELP_GROUPED_FOOTER = "回复“帮助 {example}”等查看某一类命令的说明；回复“取消”可退出正在进行的操作。"
+HELP_SECTION_HEADER = "【{section}】您可以回复："
+HELP_NO_SECTION = "没有“{text}”这一类命令。可查看：{sections}（如“帮助 三会一课”）。"
 UNKNOWN_PREFIX = "没有听懂“{text}”。"
 UNKNOWN_HINT = "回复“帮助”查看全部指令。"
 NON_TEXT = "已收到。目前支持文字指令，回复“帮助”查看可用功能。"

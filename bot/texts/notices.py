@@ -78,11 +78,15 @@ REMIND_REVIEW = "{title}将于{deadline}截止（还有{days}天），{branch}�
 REMIND_REVIEW_TITLE = "述职报告待提交"
 REMIND_RECTIFICATION = "整改事项“{problem}”将于{deadline}到期（还有{days}天），请抓紧整改并提交验收。"
 REMIND_RECTIFICATION_TITLE = "整改即将到期"
-FLAG_RECTIFICATION_OVERDUE = "整改事项“{problem}”（{owner}负责）已于{deadline}逾期未销号，请督促整改。"
+FLAG_RECTIFICATION_OVERDUE = "整改事项“{problem}”（{who}）已于{deadline}逾期未销号，请督促整改。"
+FLAG_RECTIFICATION_OVERDUE_OWNER = ("您负责的整改事项“{problem}”（#{id}）已于{deadline}到期，尚未销号，已列为逾期。"
+                                    "请尽快整改，完成后回复“整改 {id} 已完成”提交验收。")
+FLAG_RECTIFICATION_OVERDUE_SUBMITTED = ("您负责的整改事项“{problem}”（#{id}）已于{deadline}到期，尚未销号，已列为逾期；"
+                                        "佐证材料已提交，正等待党委验收。")
+OVERDUE_OWNER = "{owner}负责"
+OVERDUE_SECRETARY = "由支部书记负责"
+OVERDUE_NOBODY = "未指定责任人"
 FLAG_RECTIFICATION_OVERDUE_TITLE = "整改逾期"
-REMIND_INSPECTION = "{org}{year}年度年检报告须在{deadline}前报送{where}（还有{days}天），请及时报送并填写党建工作情况。"
-REMIND_INSPECTION_TITLE = "年检报告待报送"
-INSPECTION_WHERE = {"supervisor": "业务主管单位", "registrar": "登记管理机关"}
 DIGEST = (
     "{committee}党建周报（{week}）：\n"
     "· 召开会议{meetings}次，涉及{branches_met}个支部；\n"
@@ -167,27 +171,27 @@ def _review_due(p: _Params, settings: _Settings) -> NoticeText:
 def _rectification_due(p: _Params, settings: _Settings) -> NoticeText:
     """params: item_id, problem, deadline (a day), days."""
     deadline = fmt_day(day(p["deadline"]))
-    return NoticeText(REMIND_RECTIFICATION.format(problem=shorten(p["problem"], 30), deadline=deadline,
+    return NoticeText(REMIND_RECTIFICATION.format(problem=shorten(p["problem"], 80), deadline=deadline,
                                                   days=p["days"]),
                       {"title": REMIND_RECTIFICATION_TITLE, "topic": p["problem"],
                        "deadline": wx_date(day(p["deadline"]))})
 
 
 def _rectification_overdue(p: _Params, settings: _Settings) -> NoticeText:
-    """params: item_id, problem, owner (a name; None: nobody), deadline (a day)."""
+    """params: item_id, problem, owner (a name; None: nobody), deadline (a day); to_owner (the one who answers
+    for it is told to act, the admins to urge), with_branch (an item without an owner: its branch's secretary),
+    submitted (awaiting verification: the owner has nothing left to do)."""
     deadline = fmt_day(day(p["deadline"]))
-    return NoticeText(FLAG_RECTIFICATION_OVERDUE.format(problem=shorten(p["problem"], 30),
-                                                        owner=p.get("owner") or UNASSIGNED, deadline=deadline),
+    problem = shorten(p["problem"], 80)
+    if p.get("to_owner"):
+        owner_text = FLAG_RECTIFICATION_OVERDUE_SUBMITTED if p.get("submitted") else FLAG_RECTIFICATION_OVERDUE_OWNER
+        text = owner_text.format(problem=problem, id=p["item_id"], deadline=deadline)
+    else:
+        who = OVERDUE_OWNER.format(owner=p["owner"]) if p.get("owner") else \
+            OVERDUE_SECRETARY if p.get("with_branch") else OVERDUE_NOBODY
+        text = FLAG_RECTIFICATION_OVERDUE.format(problem=problem, who=who, deadline=deadline)
+    return NoticeText(text,
                       {"title": FLAG_RECTIFICATION_OVERDUE_TITLE, "topic": p["problem"],
-                       "deadline": wx_date(day(p["deadline"]))})
-
-
-def _inspection_due(p: _Params, settings: _Settings) -> NoticeText:
-    """params: organization_id, org, year, which (supervisor|registrar), deadline (a day), days."""
-    deadline = fmt_day(day(p["deadline"]))
-    return NoticeText(REMIND_INSPECTION.format(org=p["org"], year=p["year"], deadline=deadline,
-                                               where=INSPECTION_WHERE[p["which"]], days=p["days"]),
-                      {"title": REMIND_INSPECTION_TITLE, "topic": p["org"],
                        "deadline": wx_date(day(p["deadline"]))})
 
 
@@ -224,7 +228,6 @@ NOTICES: dict[str, NoticeWording] = {
     "review_due": _review_due,
     "rectification_due": _rectification_due,
     "rectification_overdue": _rectification_overdue,
-    "inspection_due": _inspection_due,
     "digest": _digest,
     "fallback": _fallback,
 }
