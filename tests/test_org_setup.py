@@ -104,3 +104,17 @@ def test_an_admin_set_up_by_the_operator_binds_in_wechat_and_reads_the_committee
     reply = chat.say("o_new_admin", "党委")
     assert "【明湖区社会组织综合党委 覆盖情况】" in reply and "社会组织：1 个" in reply
     assert "没有找到" in _refused(runner, "invite", "--phone", "13800139999")
+
+
+def test_a_committee_names_a_verifier_for_its_ledger(runner: Any, db: Session) -> None:
+    """`org grant --role verifier --scope committee:ID`: the member may close (销号) and return 整改 items of the
+    committee's subtree; the role needs a committee scope."""
+    cid = _ok(runner, "add-committee", "某区社会组织综合党委")
+    bid = _ok(runner, "add-branch", "--committee", str(cid), "--name", "星光党支部")
+    assert "committee" in _refused(runner, "grant", "--phone", "13800139011", "--name", "郑验收", "--role",
+                                   "verifier", "--scope", f"branch:{bid}")
+    done = runner.invoke(args=["org", "grant", "--phone", "13800139011", "--name", "郑验收", "--role", "verifier",
+                               "--scope", f"committee:{cid}"])
+    assert done.exit_code == 0 and "整改验收人" in done.output, done.output
+    grant = db.scalar(select(RoleGrant).where(RoleGrant.role == "verifier"))
+    assert grant is not None and (grant.scope_type, grant.scope_id) == ("committee", cid)

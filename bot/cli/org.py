@@ -144,7 +144,8 @@ def add_organization_cmd(branch_id: int, name: str, credit_code: str, org_type: 
 @click.option("--name", default=None, help="Creates a committee staffer (in no branch) if the number is new.")
 @click.option("--role", type=click.Choice(list(setup.ROLE_SCOPES)), required=True)
 @click.option("--scope", required=True, metavar="committee:ID|branch:ID|organization:ID",
-              help="admin: committee; secretary, committee_member: branch; instructor, liaison: organization.")
+              help="admin, verifier: committee; secretary, committee_member: branch; instructor, liaison: "
+                   "organization.")
 def grant_cmd(phone: str, name: str | None, role: str, scope: str) -> None:
     """Give a member a role in a scope; prints the member's id last."""
     who = operator("org grant", role=role, scope=scope)

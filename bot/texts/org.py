@@ -17,6 +17,7 @@ ROLE_LABELS = {
     "liaison": "党建工作联络员",
     "instructor": "党建指导员",
     "admin": "党委管理员",
+    "verifier": "整改验收人",
 }
 STATUS_LABELS = {"full": "正式党员", "probationary": "预备党员"}
 LEVEL_LABELS = {"party_committee": "党委", "general_branch": "党总支", "branch": "党支部"}

@@ -22,7 +22,8 @@ BRANCH_KINDS = ("full", "functional")
 # The scope each role is held in (authz reads grants this way): a secretary or committee member acts on
 # a party organization, an admin on a committee, an instructor or liaison on social organizations.
 ROLE_SCOPES = {"secretary": "branch", "committee_member": "branch", "admin": "committee",
-               "instructor": "organization", "liaison": "organization"}
+               "instructor": "organization", "liaison": "organization",
+               "verifier": "committee"}  # 验收人: closes (销号) or returns 整改 items of the committee's subtree
 NAME_MAX = 100
 
 
