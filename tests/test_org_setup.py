@@ -110,7 +110,8 @@ def test_a_committee_names_a_verifier_for_its_ledger(runner: Any, db: Session) -
     """`org grant --role verifier --scope committee:ID`: the member may close (销号) and return 整改 items of the
     committee's subtree; the role needs a committee scope."""
     cid = _ok(runner, "add-committee", "某区社会组织综合党委")
-    bid = _ok(runner, "add-branch", "--committee", str(cid), "--name", "星光党支部")
+    bid = _ok(runner, "add-branch", "--committee", str(cid), "--name", "星光党支部", "--formation", "single",
+              "--kind", "full")
     assert "committee" in _refused(runner, "grant", "--phone", "13800139011", "--name", "郑验收", "--role",
                                    "verifier", "--scope", f"branch:{bid}")
     done = runner.invoke(args=["org", "grant", "--phone", "13800139011", "--name", "郑验收", "--role", "verifier",
