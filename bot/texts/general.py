@@ -52,7 +52,9 @@ LOCATION_NOTED = "已收到位置。签到请扫描会场二维码。"
 TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"
 
 # Refusals of any capability (bot.services.errors reasons), worded by bot.texts.refusal.
+UNBOUND = "您还没有绑定党员身份。请向支部书记索取绑定码，回复“绑定 六位数字”后再试。"
 REFUSALS: dict[str, str] = {
+    "unbound": UNBOUND,
     "forbidden": "你没有权限进行此操作。如需开通，请联系支部书记或上级党委。",
     "dedupe_unavailable": "系统正在恢复，这项操作暂时不能办理（以免重复办理），请几分钟后再试。",
     "attachment_no_media": "没有收到这张图片，请重新发送。",

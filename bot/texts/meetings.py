@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.infra.clock import fmt_stamp, fmt_when, local
-from bot.texts.general import NON_TEXT
+from bot.texts.general import NON_TEXT, UNBOUND
 from bot.texts.notices import MEETING_TYPE_NAMES, PLACE_TBD, NoticeText, NoticeWording, moment, wx_time
 from bot.texts.org import KIND_LABELS
 
@@ -68,7 +68,7 @@ CHK_OK_LATE = "签到成功，{name}，{at}（迟到）"
 CHK_MANUAL_OK = "已为{name}代签，{at}"
 CHK_ALREADY = "{name}，您已于 {at} 签到，无需重复扫码。"
 CHK_ALREADY_OTHER = "{name}已于 {at} 签到，无需重复登记。"
-CHK_UNBOUND = "您还没有绑定党员身份，无法签到。请向支部书记索取绑定码，回复“绑定 六位数字”。"
+CHK_UNBOUND = UNBOUND  # every capability answers someone not yet bound the same way
 CHK_INACTIVE = "您的党员信息已停用，无法签到，请联系支部书记。"
 CHK_CANCELLED = "该会议已取消，无需签到。"
 CHK_NOT_MEMBER = "您不是{branch}的党员，不能签到该会议。如果您是流动党员，请先请支部书记登记。"
@@ -496,7 +496,6 @@ REFUSALS: dict[str, str | Callable[[_Params, _Settings], str]] = {
     "meeting_cancelled": MTG_CANCELLED_ALREADY,
     "meeting_ended": MTG_ENDED,
     "meeting_changed": MTG_CHANGED_MEANWHILE,
-    "unbound": CHK_UNBOUND,
     "checkin_inactive": CHK_INACTIVE,
     "checkin_scene_unknown": CHK_SCENE_UNKNOWN,
     "checkin_scene_expired": "这个公众号签到码已过期（每分钟更换，{minutes} 分钟后失效），请扫描大屏上的最新签到码。",
