@@ -20,7 +20,7 @@ from bot.infra.clock import FrozenClock
 from bot.models import Attachment, Notification, RectificationItem, ReviewGrade, ReviewSubmission
 from bot.services.review import rounds
 from bot.services.review.submissions import mentioned
-from bot.texts import render
+from bot.texts import refusals, render
 from bot.texts import review as T
 from tests import factories as f
 from tests import wxxml
@@ -130,14 +130,20 @@ def test_submitting_after_the_deadline_or_to_a_closed_round_is_refused(chat: Cha
     chat.say("o_sb", "星光党支部述职。")
     clock.set(datetime(2026, 12, 16, 0, 0, tzinfo=SH))  # the deadline's day has ended
     refused = "述职报告已于12月15日截止，不能再提交或修改。如有特殊情况请联系上级党委。"
+    assert chat.say("o_sb", "补一段。") == refused  # still in the draft's conversation: refused, and it ends
+    assert chat.say("o_sb", "再补一段。").startswith("没有听懂")
     assert chat.say("o_sa", "提交") == refused
     assert chat.say("o_sa", "述职") == refused
     assert submission(db, world["a"].id).status == "not_submitted"
+    assert submission(db, world["b"].id).text == "星光党支部述职。"
 
     res = runner.invoke(args=["review", "close", str(world["round"])])
     assert res.exit_code == 0, res.output
-    assert chat.say("o_sb", "提交") == "本轮述职评议已经结束，不能再提交、修改或评议。"
-    assert submission(db, world["b"].id).status == "not_submitted"
+    assert chat.say("o_sa", "提交") == "本轮述职评议已经结束，不能再提交、修改或评议。"
+    assert submission(db, world["a"].id).status == "not_submitted"
+    # a reviewer of the round, grading after it closed, is told it closed (not that they are no reviewer)
+    assert chat.say("o_r2", "评议 阳光党支部 好") == "本轮述职评议已经结束，不能再提交、修改或评议。"
+    assert chat.say("o_out", "评议 阳光党支部 好") == "您不是本轮述职评议指定的评议人，不能评议。"
 
 
 def test_a_member_who_is_no_secretary_has_no_report(chat: Chat, world: dict[str, Any]) -> None:
@@ -204,6 +210,17 @@ def test_an_admin_returns_a_report_the_secretary_is_told_and_resubmits(chat: Cha
     assert sub.status == "submitted" and sub.text == "星光党支部述职。\n补充：党员教育管理情况。"
     # returning a report that is not submitted
     assert chat.say("o_admin", "退回述职 月光党支部 没交") == NOT_SUBMITTED
+
+
+def test_a_report_is_not_returned_after_the_deadline(chat: Chat, db: Session, clock: FrozenClock,
+                                                     world: dict[str, Any]) -> None:
+    write_and_submit(chat, "o_sb", "星光党支部述职。")
+    clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=SH))
+    assert chat.say("o_admin", "退回述职 星光党支部 请补充") == (
+        "述职报告已于12月15日截止，退回后支部将无法重新提交，因此不能再退回。"
+        "报告中的问题可回复“评议 支部 问题：…”列入整改台账。")
+    assert submission(db, world["b"].id).status == "submitted"
+    assert rows(db, Notification, Notification.kind == "review_returned") == []
 
 
 # -- grading ---------------------------------------------------------------------------------------------------
@@ -294,9 +311,9 @@ def test_cancel_leaves_the_draft_kept(chat: Chat, db: Session, world: dict[str, 
 
 
 def test_the_help_menu_shows_each_role_its_commands(chat: Chat, world: dict[str, Any]) -> None:
-    sec = chat.say("o_sa", "帮助")
+    sec = chat.say("o_sa", "帮助 述职评议")
     assert "· 述职 — " in sec and "· 撤回述职 — " in sec and "· 退回述职" not in sec
-    admin = chat.say("o_admin", "帮助")
+    admin = chat.say("o_admin", "帮助 述职评议")
     assert "· 退回述职 支部 理由 — " in admin and "· 评议 支部 等次 意见 — " in admin and "· 撤回述职" not in admin
 
 
@@ -321,7 +338,7 @@ def test_results_while_open_and_the_final_grade_after_closing(chat: Chat, db: Se
     assert rounds.final_grade_of(db, world["a"].id, 2026) == "一般"
     assert rounds.final_grade_of(db, world["a"].id, 2025) is None
     db.commit()
-    assert chat.say("o_r2", "评议 阳光党支部 好") == "您不是本轮述职评议指定的评议人，不能评议。"  # no open round now
+    assert chat.say("o_r2", "评议 阳光党支部 好") == "本轮述职评议已经结束，不能再提交、修改或评议。"
     again = runner.invoke(args=["review", "close", str(world["round"])])
     assert again.exit_code == 1 and "已经结束" in again.output
 
@@ -378,3 +395,70 @@ def test_next_years_report_answers_the_problems_this_years_review_named(chat: Ch
     assert chat.say("o_sb", "提交").startswith(f"报告还没有说明上年度整改事项 #{item.id}")
     chat.say("o_sb", f"问题{item.id}：已建立三会一课记录规范并逐月检查。")
     assert chat.say("o_sb", "提交").startswith("述职报告已提交")
+
+
+# -- bad input, found by QA ------------------------------------------------------------------------------------
+def test_submit_by_someone_not_bound_is_told_to_bind(chat: Chat, caplog: pytest.LogCaptureFixture,
+                                                     world: dict[str, Any]) -> None:
+    assert chat.say("o_nobody", "提交") == refusals()["unbound"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_long_report_reads_back_in_one_reply_saying_how_much_is_shown(chat: Chat, world: dict[str, Any]) -> None:
+    chat.say("o_sa", "述职")
+    chat.say("o_sa", "一" * 1500)
+    chat.say("o_sa", "二" * 1500)
+    view = chat.say("o_sa", "查看述职")
+    assert len(view.encode()) <= 2048 and "内容过长" not in view
+    shown = view.count("一")
+    assert 300 < shown < 1500 and view.endswith(f"…（共3001字，仅显示前{shown}字）")
+    assert view.startswith("2026年度党支部书记抓基层党建工作述职评议｜阳光党支部（现场述职）\n状态：未提交")
+
+
+def test_a_paragraph_wechat_sends_twice_is_kept_once(chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    chat.say("o_sa", "述职")
+    first = chat.send(wxxml.text("o_sa", "一、基本情况。", msgid=424242))
+    again = chat.send(wxxml.text("o_sa", "一、基本情况。", msgid=424242))  # WeChat's retry of the same message
+    assert first is not None and again is not None and first["Content"] == again["Content"]
+    assert submission(db, world["a"].id).text == "一、基本情况。"
+
+
+def test_grading_again_with_the_same_grade_says_it_replaced_the_first(chat: Chat, db: Session,
+                                                                      world: dict[str, Any]) -> None:
+    write_and_submit(chat, "o_sb", "星光党支部述职。")
+    first = chat.say("o_r2", "评议 星光党支部 较好 问题：台账不全")
+    assert first.startswith("已评议星光党支部：较好。已列入整改台账1项")
+    assert chat.say("o_r2", "评议 星光党支部 较好 意见已补充 问题：台账不全") == (
+        "您对星光党支部的评议仍为“较好”，已替换上次的评议（每位评议人对每份报告只保留一次评议）。"
+        "所列问题已在整改台账中，没有重复列入。")
+    [g] = rows(db, ReviewGrade)
+    assert (g.grade, g.comment) == ("较好", "意见已补充")
+    assert len(rows(db, RectificationItem)) == 1
+
+
+@pytest.mark.parametrize("typed", ["评议 ＃１２ 好", "评议 #0 好", "评议 -1 好", "评议 99999999999999999999 好",
+                                   "查看述职 99999999999999999999", "退回述职 #99999999999999999999 理由"])
+def test_a_branch_number_not_in_the_round_is_refused(chat: Chat, db: Session, caplog: pytest.LogCaptureFixture,
+                                                      typed: str, world: dict[str, Any]) -> None:
+    who = "o_admin" if typed.startswith("退回") else "o_r2"
+    assert chat.say(who, typed).endswith("不在进行中的述职评议之中，请核对支部名称或编号。")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"] and rows(db, ReviewGrade) == []
+
+
+@pytest.mark.parametrize(("typed", "grade", "comment"), [
+    ("评议 星光党支部 好，工作扎实", "好", "工作扎实"), ("评议 星光党支部 较好。", "较好", ""),
+    ("评议 星光党支部 一般；亮点不多 建议加强", "一般", "亮点不多 建议加强")])
+def test_a_grade_typed_with_punctuation_after_it_is_read(chat: Chat, db: Session, typed: str, grade: str,
+                                                         comment: str, world: dict[str, Any]) -> None:
+    write_and_submit(chat, "o_sb", "星光党支部述职。")
+    assert chat.say("o_r2", typed) == f"已评议星光党支部：{grade}。"
+    [g] = rows(db, ReviewGrade)
+    assert (g.grade, g.comment) == (grade, comment)
+
+
+def test_a_paragraph_starting_with_the_word_pingyi_stays_in_the_report(chat: Chat, db: Session,
+                                                                          world: dict[str, Any]) -> None:
+    chat.say("o_sa", "述职")
+    assert chat.say("o_sa", "评议党员工作中坚持标准。").startswith("已记下")
+    assert submission(db, world["a"].id).text == "评议党员工作中坚持标准。"
+    assert chat.say("o_sa", "评议 星光党支部 好") == "您不是本轮述职评议指定的评议人，不能评议。"  # the command

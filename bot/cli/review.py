@@ -6,6 +6,7 @@ the same services chat uses, and logs who ran what. Refusals print their Chinese
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -24,22 +25,23 @@ review_cli = AppGroup("review", help="述职评议 open, close and read rounds. 
                                      "operator; the OS user is logged with each command.")
 
 
-def _ids(values: tuple[str, ...]) -> list[int]:
-    """BRANCH_ID,… (repeatable): ids; anything else is a usage error (exit 2)."""
+def _ids(values: tuple[str, ...], option: str) -> list[int]:
+    """BRANCH_ID,… (repeatable; full-width digits as typed on a Chinese keyboard): ids; anything else is a usage
+    error (exit 2)."""
     ids: list[int] = []
     for value in values:
-        for part in value.replace("，", ",").split(","):
+        for part in unicodedata.normalize("NFKC", value).split(","):
             part = part.strip().removeprefix("#")
             if not part:
                 continue
-            if not part.isdigit():
-                raise click.BadParameter(f"{part!r} is not a branch id", param_hint="--onsite")
+            if not part.isascii() or not part.isdigit():
+                raise click.BadParameter(f"{part!r} is not a branch id", param_hint=option)
             ids.append(int(part))
     return ids
 
 
 def _phones(values: tuple[str, ...]) -> list[str]:
-    return [p.strip() for value in values for p in value.replace("，", ",").split(",") if p.strip()]
+    return [p.strip() for value in values for p in unicodedata.normalize("NFKC", value).split(",") if p.strip()]
 
 
 @review_cli.command("open")
@@ -59,12 +61,14 @@ def open_cmd(committee_id: int, year: int, deadline: datetime, scale: str | None
     try:
         with web.get_db().transaction() as session:
             opened = rounds.open_round(session, actor=who, committee_id=committee_id, year=year,
-                                       deadline=deadline.date(), scale=scale, onsite=_ids(onsite),
+                                       deadline=deadline.date(), scale=scale, onsite=_ids(onsite, "--onsite"),
                                        reviewer_phones=_phones(reviewer),
-                                       branch_ids=_ids(branches) if branches else None,
+                                       branch_ids=_ids(branches, "--branch") if branches else None,
                                        title=T.ROUND_TITLE.format(year=year), now=web.now(), settings=web.settings())
     except ServiceError as exc:
         raise refused(exc) from exc
+    if not opened.reviewers:
+        click.echo(T.CLI_NO_REVIEWERS, err=True)
     click.echo(T.CLI_OPENED.format(year=opened.year, branches=opened.branches, onsite=opened.onsite,
                                    reviewers=opened.reviewers, scale="/".join(opened.scale),
                                    deadline=T.due_day(opened.deadline, web.settings()), id=opened.id))
@@ -139,5 +143,8 @@ def export_review_cmd(round_id: int, out: Path) -> None:
             res = rounds.results(session, actor=who, round_id=round_id, settings=web.settings())
     except ServiceError as exc:
         raise refused(exc) from exc
-    write_results(res, out)
+    try:
+        write_results(res, out)
+    except OSError as exc:  # no such folder, no right to write there, a full disk
+        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
     click.echo(T.CLI_EXPORTED.format(id=res.round_id, n=len(res.reports), path=out))

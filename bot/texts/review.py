@@ -43,17 +43,19 @@ READ_HEAD = "{title}｜{branch}（{mode}）\n状态：{status}{extra}\n截止：
 READ_RETURNED = "（退回理由：{reason}）"
 READ_SUBMITTED_AT = "（提交于{when}）"
 READ_EMPTY = "（尚未撰写内容，回复“述职”开始）"
-READ_MAX_CHARS = 1500
+READ_MAX_BYTES = 2000  # a chat reply is cut by the channel at 2048 bytes (UTF-8): the whole reading fits
 READ_CUT = "…（共{chars}字，仅显示前{shown}字）"
 READ_UNANSWERED = "尚未说明的整改事项：{ids}"
 
 # -- chat: admins and reviewers --------------------------------------------------------------------------
 RETURNED = "已退回{branch}的述职报告，理由：{reason}。已通知支部书记修改后重新提交。"
 RETURN_USAGE = "请写明支部和退回理由，例如：退回述职 阳光党支部 未说明上年度整改情况"
-GRADE_USAGE = "请写明支部和评议等次，例如：评议 阳光党支部 好 意见 问题：台账不全；记录缺失"
+GRADE_USAGE = "请写明支部和评议等次，例如：评议 阳光党支部 好 工作扎实 问题：台账不全；记录缺失"
 GRADED = "已评议{branch}：{grade}。"
 GRADED_REPLACED = "已将您对{branch}的评议由“{previous}”改为“{grade}”（每位评议人对每份报告只保留一次评议）。"
+GRADED_SAME = "您对{branch}的评议仍为“{grade}”，已替换上次的评议（每位评议人对每份报告只保留一次评议）。"
 GRADED_ITEMS = "已列入整改台账{n}项：{ids}。"
+GRADED_ITEMS_KNOWN = "所列问题已在整改台账中，没有重复列入。"
 PROBLEMS_ONLY = "已将{branch}的{n}个问题列入整改台账：{ids}。"
 PROBLEMS_NONE_NEW = "这些问题已在{branch}的整改台账中，没有重复列入。"
 
@@ -65,10 +67,12 @@ OVERVIEW_FOOT = "回复“查看述职 支部”阅读报告，回复“评议 �
 # -- CLI -------------------------------------------------------------------------------------------------
 CLI_OPENED = ("已开启{year}年度述职评议：{branches}个支部述职（现场{onsite}个），评议人{reviewers}人，"
               "等次 {scale}，截止{deadline}。轮次编号 {id}")
+CLI_NO_REVIEWERS = "注意：本轮没有指定评议人（--reviewer 手机号），没有人能评议各支部的述职报告。"
 CLI_CLOSED = "述职评议 #{id} 已结束：已评议{reviewed}份（现场{onsite}，书面{written}）；{grades}"
 CLI_RESULTS_HEAD = "{title}（#{id}，{status}）：已评议{reviewed}份，现场{onsite}，书面{written}；{grades}"
 CLI_RESULTS_LINE = "  #{branch_id} {branch}｜{mode}｜{status}｜{grades}｜结果：{final}"
 CLI_EXPORTED = "已导出述职评议 #{id}：{n}份报告，写入 {path}"
+CLI_CANNOT_WRITE = "无法写入 {path}：{error}"
 GRADE_COUNT = "{grade}{n}"
 NO_FINAL = "—"
 
@@ -167,14 +171,24 @@ def report_view(view: ReportLike, settings: Settings) -> str:
                             status=status_word(view.status), extra=extra, deadline=due_day(view.deadline, settings),
                             photos=view.photos)
     body = view.text.strip()
-    if not body:
-        body = READ_EMPTY
-    elif len(body) > READ_MAX_CHARS:
-        body = body[:READ_MAX_CHARS] + READ_CUT.format(chars=len(body), shown=READ_MAX_CHARS)
-    parts = [head, body]
-    if view.unanswered and view.status in ("not_submitted", "returned"):
-        parts.append(READ_UNANSWERED.format(ids=_ids(view.unanswered)))
-    return "\n".join(parts)
+    tail = READ_UNANSWERED.format(ids=_ids(view.unanswered)) \
+        if view.unanswered and view.status in ("not_submitted", "returned") else ""
+    body = _fit(body, READ_MAX_BYTES - _bytes(head) - _bytes(tail) - 2) if body else READ_EMPTY
+    return "\n".join(p for p in (head, body, tail) if p)
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _fit(body: str, limit: int) -> str:
+    """The body whole if it fits `limit` UTF-8 bytes, else its beginning and how much is shown of how much."""
+    if _bytes(body) <= limit:
+        return body
+    note = READ_CUT.format(chars=len(body), shown=len(body))
+    room = max(limit - _bytes(note), 0)
+    shown = body.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return shown + READ_CUT.format(chars=len(body), shown=len(shown))
 
 
 class ReportLineLike(Protocol):
@@ -241,6 +255,11 @@ def _withdraw_late(p: _Params, settings: Settings) -> str:
     return f"述职报告已于{due_day(moment(p['deadline']), settings)}截止，不能再撤回。"
 
 
+def _return_late(p: _Params, settings: Settings) -> str:
+    return (f"述职报告已于{due_day(moment(p['deadline']), settings)}截止，退回后支部将无法重新提交，因此不能再退回。"
+            "报告中的问题可回复“评议 支部 问题：…”列入整改台账。")
+
+
 REFUSALS: dict[str, str | Callable[[_Params, Settings], str]] = {
     "review_bad_scale": ("评议等次“{scale}”无法识别：请写等次方案名称（{known}），"
                          "或用“/”分隔至少两个不同的等次，如 好/较好/一般/差。"),
@@ -273,6 +292,7 @@ REFUSALS: dict[str, str | Callable[[_Params, Settings], str]] = {
     "review_branch_not_in_round": "{branch}不在进行中的述职评议之中，请核对支部名称或编号。",
     "review_return_need_reason": "请写明退回理由，例如：退回述职 阳光党支部 未说明上年度整改情况",
     "review_reason_too_long": "退回理由不能超过{limit}字。",
+    "review_return_too_late": _return_late,
     "review_own_branch": "不能评议本人所在支部（{branch}）的述职报告。",
     "review_grade_not_on_scale": "“{grade}”不是本轮的评议等次，请从以下等次中选择：{scale}。",
     "review_comment_too_long": "评议意见不能超过{limit}字。",

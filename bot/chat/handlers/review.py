@@ -12,16 +12,17 @@ from bot.chat.media import fetch_after_commit
 from bot.chat.router import Reply, Routes
 from bot.infra.text import parse_id
 from bot.services import attachments
-from bot.services.errors import Conflict, Invalid, PermissionDenied
-from bot.services.review import grading, submissions
+from bot.services.errors import Conflict, Invalid, PermissionDenied, ServiceError
+from bot.services.review import grading, rounds, submissions
 from bot.texts import review as T
 
 DRAFT_STEP = "review.draft"
 EVIDENCE_STEP = "rectification.evidence"  # the ledger's step that 提交 hands over to
 SECRETARY_ROLES = ("secretary",)
 ADMIN_ROLES = ("admin",)
-REVIEWER_ROLES = ("admin", "committee_member", "secretary")  # reviewers are named per round; these see the line
+REVIEWER_ROLES = ("admin", "committee_member", "secretary", "reviewer")  # "reviewer": named in an open round
 PROBLEMS = re.compile(r"问题\s*[:：]")
+PUNCTUATION = "，,。.；;：:、！!"
 
 routes = Routes()
 
@@ -63,11 +64,25 @@ def start(ctx: Context) -> Reply:
     return T.draft_prompt(view, ctx.settings, resumed=resumed)
 
 
+OVER = ("review_round_closed", "review_deadline_passed", "review_already_submitted")
+
+
+def _leave_if_over(ctx: Context, exc: ServiceError) -> None:
+    """A draft that can no longer change (the round closed, the deadline passed, submitted meanwhile): the
+    conversation ends with the refusal, so the sender's next messages are not refused again and again."""
+    if exc.reason in OVER:
+        ctx.end_conversation()
+
+
 @routes.step(DRAFT_STEP)
 def draft_text(ctx: Context) -> Reply:
     data = dict((ctx.conversation or {}).get("data") or {})
-    view = submissions.append_text(ctx.session, actor=ctx.member, submission_id=int(data["submission_id"]),
-                                   text=ctx.text_raw.strip() or ctx.text, now=ctx.now, settings=ctx.settings)
+    try:
+        view = submissions.append_text(ctx.session, actor=ctx.member, submission_id=int(data["submission_id"]),
+                                       text=ctx.text_raw.strip() or ctx.text, now=ctx.now, settings=ctx.settings)
+    except ServiceError as exc:
+        _leave_if_over(ctx, exc)
+        raise
     ctx.start_conversation(DRAFT_STEP, **data)  # another CONVERSATION_TTL to write the next paragraph
     return T.text_saved(view)
 
@@ -75,8 +90,13 @@ def draft_text(ctx: Context) -> Reply:
 @routes.image_step(DRAFT_STEP)
 def draft_image(ctx: Context) -> Reply:
     data = dict((ctx.conversation or {}).get("data") or {})
-    added = submissions.attach_image(ctx.session, actor=ctx.member, submission_id=int(data["submission_id"]),
-                                     media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, settings=ctx.settings)
+    try:
+        added = submissions.attach_image(ctx.session, actor=ctx.member, submission_id=int(data["submission_id"]),
+                                         media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now,
+                                         settings=ctx.settings)
+    except ServiceError as exc:
+        _leave_if_over(ctx, exc)
+        raise
     if added.new_id is not None:
         fetch_after_commit(ctx, attachments.fetch_one, added.new_id)
     ctx.start_conversation(DRAFT_STEP, **data)
@@ -98,6 +118,8 @@ def _evidence(ctx: Context) -> Reply:
 def submit(ctx: Context) -> Reply:
     """提交 finishes what the sender is writing: 整改 evidence while that step is current, else the sender's
     述职 draft (even after the conversation expired), else whatever the ledger has pending."""
+    if ctx.member is None:
+        raise PermissionDenied("unbound")
     step = _step(ctx)
     if step == EVIDENCE_STEP:
         return _evidence(ctx)
@@ -172,10 +194,25 @@ def split_grading(rest: str) -> tuple[str, str, str, list[str]]:
     return branch, grade, comment, problems
 
 
+def _grade_and_comment(scale: list[str], given: str, comment: str) -> tuple[str, str]:
+    """A grade typed with punctuation after it (好，工作扎实 / 较好。): the grade, the rest the comment's start."""
+    if given in scale:
+        return given, comment
+    for grade in sorted(scale, key=len, reverse=True):
+        rest = given[len(grade):]
+        if given.startswith(grade) and rest and rest[0] in PUNCTUATION:
+            words = " ".join(w for w in (rest.lstrip(PUNCTUATION).strip(), comment) if w)
+            return grade, words
+    return given, comment
+
+
 @routes.text(r"评议\s*(?P<rest>.*)", priority=60, name="review.grade", usage="评议 支部 等次 意见",
              summary="评议支部述职报告（可加“问题：…；…”列入整改台账）", roles=REVIEWER_ROLES)
 def grade(ctx: Context) -> Reply:
     assert ctx.match is not None
+    raw = " ".join((ctx.text_raw or ctx.text).split())
+    if _step(ctx) == DRAFT_STEP and not re.match(r"评议(?:\s|$)", raw):
+        return draft_text(ctx)  # a paragraph of the report being written (评议工作……), not the command
     branch, given, comment, problems = split_grading(_raw_rest(ctx, "评议"))
     if not branch or (not given and not problems):
         return T.GRADE_USAGE
@@ -192,14 +229,17 @@ def grade(ctx: Context) -> Reply:
         return T.PROBLEMS_ONLY.format(branch=named.branch, n=len(named.item_ids),
                                       ids="、".join(f"#{i}" for i in named.item_ids))
     sub = submissions.find_report(ctx.session, actor=ctx.member, branch=ref, as_reviewer=True, now=ctx.now)
+    given, comment = _grade_and_comment(rounds.get_round(ctx.session, sub.round_id).scale.split("/"), given, comment)
     done = grading.grade(ctx.session, actor=ctx.member, submission_id=sub.id, grade=given, comment=comment,
                          problems=problems, now=ctx.now, settings=ctx.settings)
-    if done.replaced and done.previous is not None:
+    if done.replaced and done.previous is not None and done.previous != done.grade:
         reply = T.GRADED_REPLACED.format(branch=done.branch, previous=done.previous, grade=done.grade)
     elif done.replaced:
-        reply = T.GRADED_REPLACED.format(branch=done.branch, previous=done.grade, grade=done.grade)
+        reply = T.GRADED_SAME.format(branch=done.branch, grade=done.grade)
     else:
         reply = T.GRADED.format(branch=done.branch, grade=done.grade)
     if done.item_ids:
         reply += T.GRADED_ITEMS.format(n=len(done.item_ids), ids="、".join(f"#{i}" for i in done.item_ids))
+    elif problems:
+        reply += T.GRADED_ITEMS_KNOWN
     return reply

@@ -100,6 +100,13 @@ def grade(session: Session, *, actor: Member | None, submission_id: int, grade: 
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("review_comment_too_long", limit=MAX_COMMENT_CHARS)
     named = _problems(problems or [])
+    # Lock the report while it is still submitted: a withdrawal (or a return) at the same moment either
+    # waits for this grade and then sees it, or went first and this grade is refused.
+    held = session.execute(update(ReviewSubmission).where(ReviewSubmission.id == sub.id,
+                                                          ReviewSubmission.status == "submitted")
+                           .values(updated_at=now).execution_options(synchronize_session=False))
+    if int(getattr(held, "rowcount", 0) or 0) != 1:
+        raise Conflict("review_not_submitted", status="not_submitted")
     previous = session.scalar(select(ReviewGrade.grade).where(ReviewGrade.submission_id == sub.id,
                                                               ReviewGrade.reviewer_id == actor.id))
     replaced = previous is not None
@@ -129,6 +136,12 @@ def name_problems(session: Session, *, actor: Actor | None, submission_id: int, 
         raise Invalid("review_no_problems")
     if sub.status not in ("submitted", "reviewed"):
         raise Conflict("review_not_submitted", status=sub.status)
+    # Hold the report: problems named at the same moment are compared with what the other one added.
+    held = session.execute(update(ReviewSubmission).where(ReviewSubmission.id == sub.id,
+                                                          ReviewSubmission.status.in_(("submitted", "reviewed")))
+                           .values(updated_at=now).execution_options(synchronize_session=False))
+    if int(getattr(held, "rowcount", 0) or 0) != 1:
+        raise Conflict("review_not_submitted", status="not_submitted")
     ids = _add_items(session, actor=actor, sub=sub, branch=branch, problems=named, now=now, settings=settings,
                      authorized=False)
     session.flush()

@@ -1,17 +1,18 @@
 """What is due for 述职: 7 and 1 days before an open round's deadline, the secretaries of the reporting branches
-whose report is not in (未提交 or 已退回, never submitted since) are reminded. The reporting branches are the
-round's report rows; a round without any (one arranged before rounds were opened with their rows) falls back to
-every branch under the round's committee. Returns outbox.Due items; writes nothing."""
+whose report is not in (未提交 or 已退回, never submitted since) are reminded; a report returned after a step's
+window began is not reminded of that step (the return told its secretary the deadline at once). The reporting
+branches are the round's report rows; a round without any (one arranged before rounds were opened with their
+rows) falls back to every branch under the round's committee. Returns outbox.Due items; writes nothing."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.infra.clock import local, today
+from bot.infra.clock import at_local, local, today
 from bot.models import Branch, ReviewRound, ReviewSubmission, RoleGrant
 from bot.services.notify.outbox import Due, not_written
 from bot.services.notify.recipients import role_holders
@@ -44,9 +45,13 @@ def reminders_due(session: Session, now: datetime, settings: Settings) -> list[D
         q = select(Branch.id, Branch.name, RoleGrant.member_id).join(RoleGrant, role_holders("secretary", "branch",
                                                                                            Branch.id))
         if has_rows is not None:
+            # A report returned since this step's window began was told of its deadline with the return
+            # (review_returned): no catch-up reminder of the same step on top of it.
+            window = at_local(local(shown, settings).date() - timedelta(days=step), time(0, 0), settings)
             q = q.join(ReviewSubmission, ReviewSubmission.branch_id == Branch.id).where(
                 ReviewSubmission.round_id == rid, ReviewSubmission.status.in_(DUE_STATUSES),
-                ReviewSubmission.submitted_at.is_(None))
+                ReviewSubmission.submitted_at.is_(None),
+                or_(ReviewSubmission.returned_at.is_(None), ReviewSubmission.returned_at < window))
         else:
             q = q.where(Branch.committee_id.in_(committee_ids_under(session, committee_id)),
                         ~exists().where(ReviewSubmission.round_id == rid, ReviewSubmission.branch_id == Branch.id,

@@ -241,6 +241,9 @@ def withdraw(session: Session, *, actor: Member | None, now: datetime, settings:
                            .execution_options(synchronize_session=False))
     if int(getattr(done, "rowcount", 0) or 0) != 1:
         raise Conflict("review_not_submitted", status=sub.status)
+    # A grade given meanwhile held the row until it committed: read again now that this one holds it.
+    if session.scalar(select(ReviewGrade.id).where(ReviewGrade.submission_id == sub.id).limit(1)) is not None:
+        raise Conflict("review_withdraw_graded")
     session.refresh(sub)
     return _view(session, sub)
 
@@ -265,6 +268,8 @@ def find_report(session: Session, *, actor: Actor | None, branch: str | int, as_
     if as_reviewer:
         mine = set(session.scalars(select(ReviewReviewer.round_id).where(ReviewReviewer.member_id == actor.id)))
         rounds = [r for r in rounds if r.id in mine]
+        if not rounds and mine:  # named for rounds that are all closed now
+            raise Conflict("review_round_closed", id=max(mine))
         if not rounds:
             raise PermissionDenied("review_not_reviewer")
     else:
@@ -291,8 +296,9 @@ def find_report(session: Session, *, actor: Actor | None, branch: str | int, as_
 
 def return_report(session: Session, *, actor: Actor | None, submission_id: int, reason: str, now: datetime,
                   settings: Settings) -> ReportView:
-    """退回述职: an admin of the round's committee returns a submitted report with a reason; the secretary is
-    told at once (notice review_returned) and may resubmit until the deadline."""
+    """退回述职: an admin of the round's committee returns a submitted report with a reason, before the deadline
+    (after it the report could not be submitted again); the branch's secretary is told at once (notice
+    review_returned) and may resubmit until the deadline."""
     sub = _get(session, submission_id)
     rnd = _round_of(session, sub)
     authz.require(session, actor, Action.MANAGE_REVIEW, get_committee(session, rnd.committee_id))
@@ -305,6 +311,8 @@ def return_report(session: Session, *, actor: Actor | None, submission_id: int, 
         raise Conflict("review_round_closed", id=rnd.id)
     if sub.status != "submitted":
         raise Conflict("review_not_submitted", status=sub.status)
+    if now >= rnd.deadline:  # returned now, it could never be submitted again
+        raise Invalid("review_return_too_late", deadline=rnd.deadline)
     done = session.execute(update(ReviewSubmission)
                            .where(ReviewSubmission.id == sub.id, ReviewSubmission.status == "submitted")
                            .values(status="returned", return_reason=reason, returned_at=now, submitted_at=None,
@@ -315,7 +323,7 @@ def return_report(session: Session, *, actor: Actor | None, submission_id: int, 
     session.refresh(sub)
     branch = session.get(Branch, sub.branch_id)
     assert branch is not None
-    recipient = sub.secretary_id or current_secretary(session, sub.branch_id)
+    recipient = current_secretary(session, sub.branch_id) or sub.secretary_id  # the secretary now
     enqueue(session, kind="review_returned", recipient_id=recipient, due_at=now, now=now,
             params={"round_id": rnd.id, "submission_id": sub.id, "title": rnd.title, "branch_id": branch.id,
                     "branch": branch.name, "reason": reason, "deadline": rnd.deadline.isoformat()},
@@ -327,7 +335,7 @@ def read_branch_report(session: Session, *, actor: Actor | None, branch: str | i
     """查看述职 <branch>: a report of an open round, read by a reviewer named for the round or its admin."""
     try:
         sub = find_report(session, actor=actor, branch=branch, as_reviewer=True, now=now)
-    except PermissionDenied:
+    except (PermissionDenied, Conflict):
         sub = find_report(session, actor=actor, branch=branch, as_reviewer=False, now=now)
     return _view(session, sub)
 
