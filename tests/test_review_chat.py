@@ -302,6 +302,21 @@ def test_submit_hands_over_to_the_ledgers_evidence_step(app: Flask, chat: Chat, 
     assert chat.say("o_sa", "提交").startswith("述职报告已提交")
 
 
+def test_while_writing_a_paragraph_that_reads_like_a_command_is_part_of_the_report(
+        chat: Chat, db: Session, world: dict[str, Any]) -> None:
+    """A report cites item numbers and names its work (整改#3…, 评议…, 会议…): inside the draft those are the
+    report's paragraphs, not commands; 提交, 查看述职 and 取消 still work."""
+    item = f.rectification(db, world["c"].id, world["sa"].id, date(2027, 3, 1), branch_id=world["a"].id,
+                           problem="制度不全", status="in_progress")
+    chat.say("o_sa", "述职")
+    for paragraph in (f"整改 {item.id} 已完成 制度已建立", "评议工作按要求开展", "会议", "帮助学习困难党员"):
+        assert chat.say("o_sa", paragraph).startswith("已记下")
+    assert chat.say("o_sa", "查看述职").count("\n") >= 4
+    assert next(i for i in rows(db, RectificationItem) if i.id == item.id).status == "in_progress"
+    assert chat.say("o_sa", "提交").startswith("述职报告已提交（")
+    assert submission(db, world["a"].id).text.splitlines()[0] == f"整改 {item.id} 已完成 制度已建立"
+
+
 def test_cancel_leaves_the_draft_kept(chat: Chat, db: Session, world: dict[str, Any]) -> None:
     chat.say("o_sa", "述职")
     chat.say("o_sa", "第一段。")
@@ -461,4 +476,6 @@ def test_a_paragraph_starting_with_the_word_pingyi_stays_in_the_report(chat: Cha
     chat.say("o_sa", "述职")
     assert chat.say("o_sa", "评议党员工作中坚持标准。").startswith("已记下")
     assert submission(db, world["a"].id).text == "评议党员工作中坚持标准。"
+    assert chat.say("o_sa", "评议 星光党支部 好").startswith("已记下")  # while writing, the report's too
+    chat.say("o_sa", "取消")
     assert chat.say("o_sa", "评议 星光党支部 好") == "您不是本轮述职评议指定的评议人，不能评议。"  # the command

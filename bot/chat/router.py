@@ -82,8 +82,8 @@ class Routes:
     def message(self, msg_type: str, **kwargs: Any) -> Callable[[HandlerFn], HandlerFn]:
         return self._record("message", msg_type, **kwargs)
 
-    def step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
-        return self._record("step", name)
+    def step(self, name: str, *, commands: Iterable[str] | None = None) -> Callable[[HandlerFn], HandlerFn]:
+        return self._record("step", name, commands=commands)
 
     def image_step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
         return self._record("image_step", name)
@@ -111,6 +111,9 @@ class Routes:
 class Router:
     routes: list[Route] = field(default_factory=list)
     steps: dict[str, HandlerFn] = field(default_factory=dict)
+    # Writing steps (a 述职 report): the only commands they let through, by route name; any other text,
+    # even one that reads like a command, is the writing's.
+    step_commands: dict[str, frozenset[str]] = field(default_factory=dict)
     # Conversation steps that take photos: an image sent while one is current goes to it.
     image_steps: dict[str, HandlerFn] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
@@ -183,13 +186,17 @@ class Router:
 
         return deco
 
-    def step(self, name: str) -> Callable[[HandlerFn], HandlerFn]:
-        """Register a conversation step; Context.start_conversation(name, …) makes it current."""
+    def step(self, name: str, *, commands: Iterable[str] | None = None) -> Callable[[HandlerFn], HandlerFn]:
+        """Register a conversation step; Context.start_conversation(name, …) makes it current. A command
+        typed during a step runs as the command, unless the step names its `commands` (route names): a
+        writing step, where only those (and 取消) are commands and the rest is what is being written."""
 
         def deco(fn: HandlerFn) -> HandlerFn:
             if name in self.steps:
                 raise RouterError(f"conversation step {name!r} registered twice")
             self.steps[name] = fn
+            if commands is not None:
+                self.step_commands[name] = frozenset(commands)
             return fn
 
         return deco
@@ -247,8 +254,9 @@ class Router:
             cancel = self.cancel_route
             if cancel is not None and cancel.matches(ctx):
                 return cancel.fn(ctx)
-            if conv and conv.get("step") in self.steps and not self._is_command(fn):
-                return self.steps[conv["step"]](ctx)
+            step = conv.get("step") if conv else None
+            if step in self.steps and not self._is_command(fn, step):
+                return self.steps[step](ctx)
         elif ctx.msg_type == "image" and self.image_steps:
             conv = ctx.load_conversation()
             if conv and conv.get("step") in self.image_steps:
@@ -258,9 +266,13 @@ class Router:
         ctx.match = match
         return fn(ctx)
 
-    def _is_command(self, fn: HandlerFn | None) -> bool:
-        """A route of a command (priority COMMAND_PRIORITY or more), not free text nor the fallback."""
-        return fn is not None and fn is not self.fallback_fn and fn in self._commands()
+    def _is_command(self, fn: HandlerFn | None, step: str | None = None) -> bool:
+        """A route of a command (priority COMMAND_PRIORITY or more), not free text nor the fallback; during a
+        writing step, only one of the commands it names."""
+        if fn is None or fn is self.fallback_fn or fn not in self._commands():
+            return False
+        allowed = self.step_commands.get(step or "")
+        return allowed is None or any(r.fn is fn and r.name in allowed for r in self.routes)
 
     def _commands(self) -> set[HandlerFn]:
         if self._command_fns is None:

@@ -50,7 +50,7 @@ def cancel(ctx: Context) -> Reply:
     return G.NOTHING_TO_CANCEL
 
 
-@routes.text(r"(?:帮助|菜单|help|\?|？)\s*(?P<section>.{0,40})", priority=90, name="general.help", usage="帮助",
+@routes.text(r"(?:帮助|菜单|help|\?|？)(?:\s+(?P<section>\S.{0,39}))?", priority=90, name="general.help", usage="帮助",
              summary="查看可用功能（帮助 分类：某一类的说明）")
 def show_help(ctx: Context) -> Reply:
     assert ctx.match is not None

@@ -74,7 +74,12 @@ def _leave_if_over(ctx: Context, exc: ServiceError) -> None:
         ctx.end_conversation()
 
 
-@routes.step(DRAFT_STEP)
+# While a report is being written, every text is a paragraph of it (评议工作……, 整改#3……, 请假制度……) except
+# these commands; 取消 leaves the writing (what is written is kept).
+DRAFT_COMMANDS = ("review.submit", "review.read", "review.draft", "review.withdraw", "general.help")
+
+
+@routes.step(DRAFT_STEP, commands=DRAFT_COMMANDS)
 def draft_text(ctx: Context) -> Reply:
     data = dict((ctx.conversation or {}).get("data") or {})
     try:
@@ -210,9 +215,6 @@ def _grade_and_comment(scale: list[str], given: str, comment: str) -> tuple[str,
              summary="评议支部述职报告（可加“问题：…；…”列入整改台账）", roles=REVIEWER_ROLES)
 def grade(ctx: Context) -> Reply:
     assert ctx.match is not None
-    raw = " ".join((ctx.text_raw or ctx.text).split())
-    if _step(ctx) == DRAFT_STEP and not re.match(r"评议(?:\s|$)", raw):
-        return draft_text(ctx)  # a paragraph of the report being written (评议工作……), not the command
     branch, given, comment, problems = split_grading(_raw_rest(ctx, "评议"))
     if not branch or (not given and not problems):
         return T.GRADE_USAGE
