@@ -479,3 +479,14 @@ def test_a_paragraph_starting_with_the_word_pingyi_stays_in_the_report(chat: Cha
     assert chat.say("o_sa", "评议 星光党支部 好").startswith("已记下")  # while writing, the report's too
     chat.say("o_sa", "取消")
     assert chat.say("o_sa", "评议 星光党支部 好") == "您不是本轮述职评议指定的评议人，不能评议。"  # the command
+
+
+def test_a_reviewer_named_for_an_open_round_finds_the_grading_commands(chat: Chat, runner: Any,
+                                                                       world: dict[str, Any]) -> None:
+    """评议 shows in 帮助 to the reviewers named for an open round (a member by phone, no role granted), and to
+    no one else (a secretary not named, a bystander); once the round closes it goes from their menu."""
+    assert "· 评议 支部 等次 意见 — " in chat.say("o_r2", "帮助")
+    assert "评议 支部" not in chat.say("o_out", "帮助")
+    assert "评议 支部" not in chat.say("o_sb", "帮助 述职评议")
+    assert runner.invoke(args=["review", "close", str(world["round"])]).exit_code == 0
+    assert "评议 支部" not in chat.say("o_r2", "帮助")

@@ -143,7 +143,8 @@ def test_a_team_leader_finds_the_confirming_commands(chat: Chat, db: Session, wo
     line = "· 确认志愿 / 确认全部 / 退回志愿 编号 原因 — 服务队队长或书记：查看、确认或退回待确认的志愿记录"
     assert line in chat.say("o_lead", "帮助")
     member_help = chat.say("o_m1", "帮助")
-    assert line in member_help and "· 服务队 —" not in member_help  # making teams is the secretary's
+    # a plain member confirms nothing and makes no team: neither shows (a leader is named, authz's _SENDER)
+    assert "确认志愿" not in member_help and "· 服务队 —" not in member_help
     assert chat.say("o_lead", "我的志愿") == (
         T.MINE_EMPTY + "\n您是先锋志愿服务队队长，可确认本队队员的志愿服务记录。回复“确认志愿”查看待确认的记录。")
     made = chat.say("o_lead", "活动 11月28日 社区义诊 先锋志愿服务队 @社区卫生站")

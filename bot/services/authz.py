@@ -19,7 +19,18 @@ from sqlalchemy.orm import Session
 
 from bot.infra.db import Unit
 from bot.infra.fastpath import FastRead
-from bot.models import Branch, Committee, Meeting, Member, MobileRegistration, RoleGrant, SocialOrg
+from bot.models import (
+    Branch,
+    Committee,
+    Meeting,
+    Member,
+    MobileRegistration,
+    ReviewReviewer,
+    ReviewRound,
+    RoleGrant,
+    SocialOrg,
+    VolunteerTeamLeader,
+)
 from bot.services.errors import PermissionDenied
 
 log = logging.getLogger("zhibu.authz")
@@ -148,9 +159,15 @@ class Sender:
                    is_committee_member=member.is_committee_member, active=member.active)
 
 
+# Roles held by being named rather than granted, read with the sender: 'reviewer' while named for an open
+# 述职评议 round, 'team_leader' while leading a volunteer team (服务队). They show a member their commands in
+# 帮助; each capability checks the naming itself when the command runs.
+_NAMED_REVIEWER = (select(ReviewReviewer.id).join(ReviewRound, ReviewRound.id == ReviewReviewer.round_id)
+                   .where(ReviewReviewer.member_id == Member.id, ReviewRound.status == "open").exists())
+_NAMED_LEADER = select(VolunteerTeamLeader.id).where(VolunteerTeamLeader.member_id == Member.id).exists()
 _SENDER = FastRead(
     select(Member.id, Member.name, Member.branch_id, Member.group_id, Member.is_committee_member, Member.active,
-           RoleGrant.role)
+           _NAMED_REVIEWER, _NAMED_LEADER, RoleGrant.role)
     .outerjoin(RoleGrant, RoleGrant.member_id == Member.id)
     .where(Member.openid == bindparam("openid"))
 )
@@ -162,10 +179,11 @@ def sender_with_roles(unit: Unit, openid: str) -> tuple[Sender | None, set[str]]
     rows = unit.read(_SENDER, openid=openid)
     if not rows:
         return None, set()
-    member_id, name, branch_id, group_id, is_committee_member, active, _role = rows[0]
+    member_id, name, branch_id, group_id, is_committee_member, active, reviewer, leader, _role = rows[0]
     sender = Sender(id=member_id, name=name, branch_id=branch_id, group_id=group_id,
                     is_committee_member=is_committee_member, active=active)
-    return sender, names_of(sender, (role for *_member, role in rows))
+    named = ("reviewer" if reviewer else None, "team_leader" if leader else None)
+    return sender, names_of(sender, (*(role for *_member, role in rows), *named))
 
 
 def committee_chain(session: Session, committee_id: int) -> list[int]:

@@ -20,7 +20,7 @@ DRAFT_STEP = "review.draft"
 EVIDENCE_STEP = "rectification.evidence"  # the ledger's step that 提交 hands over to
 SECRETARY_ROLES = ("secretary",)
 ADMIN_ROLES = ("admin",)
-REVIEWER_ROLES = ("admin", "committee_member", "secretary", "reviewer")  # "reviewer": named in an open round
+REVIEWER_ROLES = ("admin", "reviewer")  # "reviewer": named for an open round (authz.named_roles)
 PROBLEMS = re.compile(r"问题\s*[:：]")
 PUNCTUATION = "，,。.；;：:、！!"
 

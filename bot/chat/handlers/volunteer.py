@@ -70,7 +70,7 @@ ACTIVITY_RE = re.compile(r"活动\s*[#＃]?\s*(?P<id>[0-9]+)")
 PLACE_PREFIX = re.compile(r"^(?:@|＠|地点[:：]?)(?P<v>.+)$")
 # Team leaders hold no role: one menu line for every member names the three confirming commands and who
 # may use them (as 活动 does); 确认全部 and 退回志愿 are taught by the 确认志愿 listing and the daily reminder.
-CONFIRMER_ROLES = None
+CONFIRMER_ROLES = ("secretary", "team_leader")  # "team_leader": leads a 服务队 (authz.named_roles)
 TEAM_ROLES = ("secretary",)
 STAFF_ROLES = ("secretary", "committee_member", "admin")  # instructors may not read volunteer figures (authz)
 ASK_STEP = "volunteer.ask_hours"

@@ -146,9 +146,3 @@ def name_problems(session: Session, *, actor: Actor | None, submission_id: int, 
                      authorized=False)
     session.flush()
     return Graded(sub.id, rnd.id, branch.id, branch.name, None, False, None, ids)
-
-
-def is_reviewer_of_open_round(session: Session, member_id: int) -> bool:
-    found = session.scalar(select(ReviewReviewer.id).join(ReviewRound, ReviewRound.id == ReviewReviewer.round_id)
-                           .where(ReviewReviewer.member_id == member_id, ReviewRound.status == "open").limit(1))
-    return found is not None
