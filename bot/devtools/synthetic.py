@@ -195,8 +195,8 @@ def seed_city(engine: Engine, size: CitySize, now: datetime, *, tag: str = "syn"
                     yield (mid, bid, MEETING_CYCLE[k % len(MEETING_CYCLE)], f"{tag}会议{mid}", "党员活动室",
                            start, start + timedelta(hours=2), "scheduled", 1, f"{tag}{mid}", now, now)
                     mid += 1
-                for _k in range(size.live_per_branch):
-                    start = now - timedelta(minutes=5)
+                for k in range(size.live_per_branch):
+                    start = now - timedelta(minutes=5, seconds=k)  # one scheduled meeting per moment (0005)
                     live.append(f"{tag}{mid}")
                     yield (mid, bid, "general_meeting", f"{tag}会议{mid}", "党员活动室", start,
                            start + timedelta(hours=2), "scheduled", 1, f"{tag}{mid}", now, now)
