@@ -490,3 +490,14 @@ def test_a_reviewer_named_for_an_open_round_finds_the_grading_commands(chat: Cha
     assert "评议 支部" not in chat.say("o_sb", "帮助 述职评议")
     assert runner.invoke(args=["review", "close", str(world["round"])]).exit_code == 0
     assert "评议 支部" not in chat.say("o_r2", "帮助")
+
+
+def test_once_the_round_closes_a_command_typed_in_the_old_draft_runs(chat: Chat, runner: Any,
+                                                                     world: dict[str, Any]) -> None:
+    """The draft conversation outlives the round (closed meanwhile): a command sent then is the command, and
+    a paragraph is told the round is over."""
+    chat.say("o_sa", "述职")
+    chat.say("o_sb", "述职")
+    assert runner.invoke(args=["review", "close", str(world["round"])]).exit_code == 0
+    assert chat.say("o_sa", "会议") == chat.say("o_sd", "会议")  # 会议 lists meetings, as for a secretary outside
+    assert chat.say("o_sb", "又一段。") == "本轮述职评议已经结束，不能再提交、修改或评议。"

@@ -266,6 +266,10 @@ class Router:
         ctx.match = match
         return fn(ctx)
 
+    def is_command_text(self, ctx: Context) -> bool:
+        """Does this text read as a command (outside any conversation)?"""
+        return self._is_command(self.resolve(ctx)[0])
+
     def _is_command(self, fn: HandlerFn | None, step: str | None = None) -> bool:
         """A route of a command (priority COMMAND_PRIORITY or more), not free text nor the fallback; during a
         writing step, only one of the commands it names."""

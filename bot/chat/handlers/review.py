@@ -87,6 +87,8 @@ def draft_text(ctx: Context) -> Reply:
                                        text=ctx.text_raw.strip() or ctx.text, now=ctx.now, settings=ctx.settings)
     except ServiceError as exc:
         _leave_if_over(ctx, exc)
+        if exc.reason in OVER and ctx.router.is_command_text(ctx):
+            return ctx.router.dispatch(ctx)  # the writing is over: a command (整改, 会议…) is one again
         raise
     ctx.start_conversation(DRAFT_STEP, **data)  # another CONVERSATION_TTL to write the next paragraph
     return T.text_saved(view)
