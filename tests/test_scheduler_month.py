@@ -152,7 +152,8 @@ def test_a_month_of_reminders(app: Flask, db: Session, clock: FrozenClock, fake_
         "星光协会党支部有1条请假申请等待审批，请回复“同意”或“不同意”处理。"]
     assert "11月25日14:30的主题党日还没有录入会议记录" in text("11-26 09:00", S, "minutes_reminder")[0]
     assert text("11-24 09:00", S, "rectification_due") == [
-        "整改事项“三会一课记录不规范”将于12月1日到期（还有7天），请抓紧整改并提交验收。"]
+        "整改事项“三会一课记录不规范”（#1）将于12月1日到期（还有7天），请抓紧整改；"
+        "完成后回复“整改 1 已完成 说明”并发送佐证照片，再回复“提交”送验收。"]
     assert "还有1天" in text("11-30 09:00", S, "rectification_due")[0]
     assert text("12-11 09:00", A, "rectification_overdue") == [
         "整改事项“党费收缴台账缺失”（党员丙负责）已于12月10日逾期未销号，请督促整改。"]

@@ -74,9 +74,11 @@ REMIND_COMPLIANCE_TITLE = "组织生活待开展"
 FLAG_INACTIVE = "{branch}已有{days}天没有开展组织生活（最近一次：{last}），请关注。"
 FLAG_INACTIVE_NEVER = "{branch}还没有任何组织生活记录，请关注。"
 FLAG_INACTIVE_TITLE = "支部长期未开展活动"
-REMIND_REVIEW = "{title}将于{deadline}截止（还有{days}天），{branch}尚未提交述职报告，请及时提交。"
+REMIND_REVIEW = ("{title}将于{deadline}截止（还有{days}天），{branch}尚未提交述职报告。"
+                 "回复“述职”撰写，写完后回复“提交”。")
 REMIND_REVIEW_TITLE = "述职报告待提交"
-REMIND_RECTIFICATION = "整改事项“{problem}”将于{deadline}到期（还有{days}天），请抓紧整改并提交验收。"
+REMIND_RECTIFICATION = ("整改事项“{problem}”（#{id}）将于{deadline}到期（还有{days}天），请抓紧整改；"
+                        "完成后回复“整改 {id} 已完成 说明”并发送佐证照片，再回复“提交”送验收。")
 REMIND_RECTIFICATION_TITLE = "整改即将到期"
 FLAG_RECTIFICATION_OVERDUE = "整改事项“{problem}”（{who}）已于{deadline}逾期未销号，请督促整改。"
 FLAG_RECTIFICATION_OVERDUE_OWNER = ("您负责的整改事项“{problem}”（#{id}）已于{deadline}到期，尚未销号，已列为逾期。"
@@ -172,7 +174,7 @@ def _rectification_due(p: _Params, settings: _Settings) -> NoticeText:
     """params: item_id, problem, deadline (a day), days."""
     deadline = fmt_day(day(p["deadline"]))
     return NoticeText(REMIND_RECTIFICATION.format(problem=shorten(p["problem"], 80), deadline=deadline,
-                                                  days=p["days"]),
+                                                  days=p["days"], id=p["item_id"]),
                       {"title": REMIND_RECTIFICATION_TITLE, "topic": p["problem"],
                        "deadline": wx_date(day(p["deadline"]))})
 
