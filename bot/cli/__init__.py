@@ -40,6 +40,13 @@ def refused(exc: ServiceError) -> click.ClickException:
     return click.ClickException(texts.refusal(exc, web.settings()))
 
 
+def cannot_write(path: object, exc: OSError) -> click.ClickException:
+    """A file the operator asked for could not be written (no such folder, no right, a full disk): exit 1."""
+    from bot.texts import general
+
+    return click.ClickException(general.CLI_CANNOT_WRITE.format(path=path, error=exc.strerror or exc))
+
+
 def register(app: Flask) -> None:
     from bot.cli import db, devtools, exports, inspection, meetings, org, rectification, review, scheduler, volunteer
 

@@ -14,7 +14,7 @@ import click
 from docx import Document
 from flask.cli import AppGroup
 
-from bot.cli import operator, refused
+from bot.cli import cannot_write, operator, refused
 from bot.infra import web
 from bot.models.inspection import INSPECTION_RESULTS
 from bot.services.errors import ServiceError
@@ -150,5 +150,5 @@ def draft_cmd(org_id: int, year: int, out: Path) -> None:
     try:
         write_docx(found, out)
     except OSError as exc:  # no such folder, no right to write there, a full disk
-        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
+        raise cannot_write(out, exc) from exc
     click.echo(T.CLI_DRAFT_WRITTEN.format(org=found.organization_name, year=year, path=out))

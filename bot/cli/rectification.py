@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from bot.cli import operator, refused
+from bot.cli import cannot_write, operator, refused
 from bot.cli.exports import export_cli
 from bot.infra import web
 from bot.infra.clock import fmt_day
@@ -88,5 +88,5 @@ def export_ledger_cmd(committee_id: int, out: Path) -> None:
     except ServiceError as exc:
         raise refused(exc) from exc
     except OSError as exc:  # no such folder, no right to write there, a full disk
-        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
+        raise cannot_write(out, exc) from exc
     click.echo(T.CLI_EXPORTED.format(n=done.rows, path=out, rate=T.rate_word(done.figures.overall.rate)))

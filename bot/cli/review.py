@@ -14,7 +14,7 @@ import click
 from flask.cli import AppGroup
 from openpyxl import Workbook
 
-from bot.cli import operator, refused
+from bot.cli import cannot_write, operator, refused
 from bot.cli.exports import export_cli
 from bot.infra import web
 from bot.services.errors import ServiceError
@@ -146,5 +146,5 @@ def export_review_cmd(round_id: int, out: Path) -> None:
     try:
         write_results(res, out)
     except OSError as exc:  # no such folder, no right to write there, a full disk
-        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
+        raise cannot_write(out, exc) from exc
     click.echo(T.CLI_EXPORTED.format(id=res.round_id, n=len(res.reports), path=out))

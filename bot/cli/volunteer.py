@@ -16,7 +16,7 @@ import click
 from docx import Document
 from flask.cli import AppGroup, with_appcontext
 
-from bot.cli import operator, refused
+from bot.cli import cannot_write, operator, refused
 from bot.cli.exports import export_cli
 from bot.infra import web
 from bot.services.errors import ServiceError
@@ -67,7 +67,7 @@ def export_cmd(committee_id: int | None, branch_id: int | None, year: int, out: 
     except ServiceError as exc:
         raise refused(exc) from exc
     except OSError as exc:  # no such folder, no right to write there, a full disk
-        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
+        raise cannot_write(out, exc) from exc
     click.echo(T.CLI_EXPORTED.format(n=len(rows), path=out))
 
 
@@ -92,7 +92,7 @@ def certificate_cmd(member_id: int, year: int, out: Path) -> None:
     except ServiceError as exc:
         raise refused(exc) from exc
     except OSError as exc:  # no such folder, no right to write there, a full disk
-        raise click.ClickException(T.CLI_CANNOT_WRITE.format(path=out, error=exc.strerror or exc)) from exc
+        raise cannot_write(out, exc) from exc
     template = T.CLI_CERT_AGAIN if cert.reissued else T.CLI_CERT
     click.echo(template.format(number=cert.number, name=cert.member_name, year=cert.year, hours=T.hours(cert.hours),
                                path=out, id=cert.id))

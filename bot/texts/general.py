@@ -50,6 +50,7 @@ UNKNOWN_HINT = "回复“帮助”查看全部指令。"
 NON_TEXT = "已收到。目前支持文字指令，回复“帮助”查看可用功能。"
 LOCATION_NOTED = "已收到位置。签到请扫描会场二维码。"
 TEXT_TOO_LONG_SUFFIX = "…（内容过长，已截断）"
+CLI_CANNOT_WRITE = "无法写入 {path}：{error}。请检查目录是否存在、是否有写入权限。"
 
 # Refusals of any capability (bot.services.errors reasons), worded by bot.texts.refusal.
 UNBOUND = "您还没有绑定党员身份。请向支部书记索取绑定码，回复“绑定 六位数字”后再试。"

@@ -341,7 +341,6 @@ CLI_TERM_DUE = "{when}届满（须换届）"
 CLI_TERM_OK = "{when}届满"
 CLI_DRAFT_WRITTEN = "已生成{org}{year}年度党建工作情况：{path}"
 CLI_NOT_DOCX = "输出文件须为 .docx（Word 文档）。"
-CLI_CANNOT_WRITE = "无法写入 {path}：{error}。请检查目录是否存在、是否有写入权限。"
 
 
 def filed_word(filed_on: date | None, deadline: date) -> str:

@@ -115,7 +115,6 @@ FIGURES_EMPTY = "{name}的整改台账中还没有问题。"
 CLI_ADDED = "已加入整改台账：{unit} {source}“{problem}”，整改时限{deadline}。编号 {id}"
 CLI_EXPORTED = "已导出整改台账 {n} 项到 {path}（整改率 {rate}）"
 CLI_UNIT_NEEDED = "请用 --branch 指定支部，或用 --organization 指定社会组织。"
-CLI_CANNOT_WRITE = "无法写入 {path}：{error}"
 
 
 def evidence_word(evidence: str, photos: int) -> str:

@@ -73,7 +73,6 @@ CLI_CLOSED = "述职评议 #{id} 已结束：已评议{reviewed}份（现场{ons
 CLI_RESULTS_HEAD = "{title}（#{id}，{status}）：已评议{reviewed}份，现场{onsite}，书面{written}；{grades}"
 CLI_RESULTS_LINE = "  #{branch_id} {branch}｜{mode}｜{status}｜{grades}｜结果：{final}"
 CLI_EXPORTED = "已导出述职评议 #{id}：{n}份报告，写入 {path}"
-CLI_CANNOT_WRITE = "无法写入 {path}：{error}"
 GRADE_COUNT = "{grade}{n}"
 NO_FINAL = "—"
 

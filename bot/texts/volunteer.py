@@ -280,7 +280,6 @@ def totals(t: Any) -> str:
 CLI_TEAM = "服务队：{name}（支部 {branch}），队长：{leaders}。{state} 编号 {id}"
 CLI_TEAM_CREATED = "已创建"
 CLI_TEAM_UPDATED = "已存在，已更新队长"
-CLI_CANNOT_WRITE = "无法写入 {path}：{error}。请检查目录是否存在、是否有写入权限。"
 CLI_EXPORTED = "已导出 {n} 条已生效的志愿服务记录到 {path}"
 CLI_CERT = "已出具志愿服务证明 {number}：{name} {year}年 {hours} 小时，已写入 {path}。编号 {id}"
 CLI_CERT_AGAIN = "时长未变，沿用已出具的志愿服务证明 {number}：{name} {year}年 {hours} 小时，已写入 {path}。编号 {id}"
