@@ -124,6 +124,7 @@ class Router:
     # The routes that could match a message of a (type, event), in order: built on first use.
     _candidates: dict[tuple[str, str], list[Route]] = field(default_factory=dict)
     _command_fns: set[HandlerFn] | None = None
+    _menus: dict[frozenset[str], list[MenuEntry]] = field(default_factory=dict)
 
     # -- registration -------------------------------------------------------------------------
     def _add(self, kind: str, key: str, fn: HandlerFn, priority: int, name: str | None) -> Route:
@@ -166,6 +167,7 @@ class Router:
                 role_set = frozenset(roles) if roles is not None else None
                 self.menu.append(MenuEntry(usage, summary or "", role_set, len(self.menu),
                                            fn.__module__.rsplit(".", 1)[-1]))
+            self._menus.clear()
             return fn
 
         return deco
@@ -302,6 +304,13 @@ class Router:
         return None, None
 
     def menu_for(self, roles: set[str], bound: bool) -> list[MenuEntry]:
+        """The help menu's entries for a holder of `roles` (computed once per set of roles)."""
         if not bound:
             return []
-        return [e for e in self.menu if e.roles is None or e.roles & roles]
+        key = frozenset(roles)
+        found = self._menus.get(key)
+        if found is None:
+            found = [e for e in self.menu if e.roles is None or e.roles & roles]
+            if len(self._menus) < 256:  # the sets of roles people hold are few
+                self._menus[key] = found
+        return found
