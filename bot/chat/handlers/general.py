@@ -16,6 +16,10 @@ def help_text(ctx: Context, section: str = "") -> str:
     if ctx.sender is None:
         return G.UNBOUND_HELP
     entries = ctx.router.menu_for(ctx.roles, bound=True)
+    if not section:
+        full = "\n".join([G.HELP_HEADER.format(name=ctx.sender.name), *map(_line, entries), G.HELP_FOOTER])
+        if fits_reply(full):
+            return full
     groups: dict[str, list[MenuEntry]] = {}
     for e in entries:
         groups.setdefault(G.HELP_SECTIONS.get(e.section, G.HELP_OTHER), []).append(e)
@@ -25,9 +29,6 @@ def help_text(ctx: Context, section: str = "") -> str:
             return G.HELP_NO_SECTION.format(text=shorten(section, 12), sections="、".join(groups))
         return "\n".join([G.HELP_SECTION_HEADER.format(section=label), *map(_line, groups[label]),
                           G.HELP_FOOTER])
-    full = "\n".join([G.HELP_HEADER.format(name=ctx.sender.name), *map(_line, entries), G.HELP_FOOTER])
-    if fits_reply(full):
-        return full
     groups.pop(G.HELP_SECTIONS["general"], None)  # 帮助 itself
     lines = [G.HELP_HEADER.format(name=ctx.sender.name)]
     lines += [G.HELP_GROUP.format(section=label, commands="；".join(e.usage for e in group))
