@@ -15,7 +15,8 @@ def http_status(exc: ServiceError) -> int:
 
 
 def init_app(app: Flask) -> None:
-    from bot.pages import meetings, notices
+    from bot.pages import meetings, notices, rectification
 
     app.register_blueprint(meetings.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(rectification.bp)

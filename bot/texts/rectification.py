@@ -64,6 +64,8 @@ REFUSALS: dict[str, Any] = {
     "ledger_no_scope": "您没有可查看的整改台账：台账由党委管理员和支部书记查看。",
     "ledger_unbound": "您还没有绑定党员身份，无法查看或答复整改事项。请向支部书记索取绑定码，回复“绑定 六位数字”。",
     "ledger_unit_mismatch": "社会组织“{organization}”不归“{branch}”管理，请核对单位。",
+    "ledger_link_expired": "佐证材料链接已失效，请在公众号回复“待验收”重新获取。",
+    "ledger_photo_missing": "这张照片不存在或还在从微信下载，请稍后刷新。",
 }
 
 # -- chat replies ---------------------------------------------------------------------------------
@@ -100,6 +102,7 @@ AWAITING_EMPTY = "目前没有待验收的整改事项。"
 DETAIL = ("整改事项 #{id}（{unit}，{source}）\n问题：{problem}\n整改时限：{deadline}，状态：{status}{overdue}\n"
           "责任人：{owner}\n整改措施：{measures}\n完成情况：{progress}\n佐证材料：{evidence}")
 DETAIL_NONE = "暂无"
+EVIDENCE_LINK = "佐证材料：{url}"  # a line under 待验收 / 整改 <id> for whoever may verify the item
 DETAIL_EVIDENCE_CHARS = 300  # the verifier reads the evidence here before 销号
 DETAIL_SECRETARY = "支部书记"
 CLOSED = "整改事项 #{id}（{unit}）已销号，验收人：{verifier}。"
@@ -110,6 +113,19 @@ FIGURES_SOURCES = "按问题来源："
 FIGURES_BRANCHES = "按单位："
 FIGURES_ROW = "· {name}：{total}项，销号{closed}，逾期{overdue}，整改率{rate}"
 FIGURES_EMPTY = "{name}的整改台账中还没有问题。"
+
+# -- the evidence page (pages.rectification, the link of EVIDENCE_LINK) ------------------------------------
+PAGE_TITLE = "整改佐证材料"
+PAGE_META = "{unit} · {source} · 整改时限{deadline} · {status} · 编号 {id}"
+PAGE_PROBLEM = "问题"
+PAGE_MEASURES = "整改措施"
+PAGE_PROGRESS = "完成情况"
+PAGE_EVIDENCE = "佐证说明"
+PAGE_BEFORE = "整改前照片（{n} 张）"
+PAGE_AFTER = "整改后照片（{n} 张）"
+PAGE_PHOTO_ALT = "照片 {n}"
+PAGE_PHOTO_PENDING = "部分照片还在从微信下载，请稍后刷新。"
+PAGE_EXPIRES = "链接有效至 {when}"
 
 # -- CLI ------------------------------------------------------------------------------------------
 CLI_ADDED = "已加入整改台账：{unit} {source}“{problem}”，整改时限{deadline}。编号 {id}"

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from bot.chat.context import Context
 from bot.chat.media import fetch_after_commit
 from bot.chat.router import Reply, Routes
-from bot.infra.text import parse_id
+from bot.infra import links
+from bot.infra.text import fits_reply, parse_id
 from bot.models import Committee, RoleGrant
 from bot.services import attachments
 from bot.services.errors import Invalid, NotFound, PermissionDenied
 from bot.services.meetings.scheduling import managed_branch
+from bot.services.rectification import evidence as ledger_evidence
 from bot.services.rectification import figures as ledger_figures
 from bot.services.rectification import ledger
 from bot.texts import rectification as T
@@ -46,6 +48,12 @@ def _item_id(given: str | None) -> int:
     if ident is None:
         raise NotFound("ledger_item_not_found", id=(given or "").strip() or "?")
     return ident
+
+
+def _evidence_link(ctx: Context, item_id: int) -> str:
+    """「佐证材料：<link>」: the signed link to the item's evidence page (valid 7 days)."""
+    path = ledger_evidence.evidence_path(item_id, ctx.now, str(ctx.settings["SECRET_KEY"]))
+    return T.EVIDENCE_LINK.format(url=links.public_url(ctx.settings, path, ctx.public_root))
 
 
 def _step_item(ctx: Context, step: str = EVIDENCE_STEP) -> int | None:
@@ -84,9 +92,14 @@ def answer(ctx: Context) -> Reply:
                                    settings=ctx.settings)
         ctx.start_conversation(BEFORE_STEP, item_id=view.id)
         return T.BEFORE_START.format(id=view.id)
-    if not rest:  # 整改 <id>: the item itself
-        return T.item_detail(ledger.view_item(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now,
-                                              settings=ctx.settings), ctx.settings)
+    if not rest:  # 整改 <id>: the item itself, with the evidence page's link for whoever may verify it
+        detail = T.item_detail(ledger.view_item(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now,
+                                                settings=ctx.settings), ctx.settings)
+        if ledger_evidence.may_verify(ctx.session, ctx.member, ledger.get_item(ctx.session, item_id)):
+            with_link = f"{detail}\n{_evidence_link(ctx, item_id)}"
+            if fits_reply(with_link):
+                return with_link
+        return detail
     had_measures = bool(ledger.view_item(ctx.session, actor=ctx.member, item_id=item_id, now=ctx.now,
                                          settings=ctx.settings).measures.strip())
     view = ledger.answer(ctx.session, actor=ctx.member, item_id=item_id, text=rest, now=ctx.now,
@@ -171,8 +184,18 @@ def awaiting(ctx: Context) -> Reply:
     found = ledger.awaiting(ctx.session, actor=ctx.member, now=ctx.now, settings=ctx.settings)
     if not found:
         return T.AWAITING_EMPTY
-    return "\n".join([T.AWAITING_HEADER.format(n=len(found)), *(T.awaiting_line(v) for v in found),
-                      T.AWAITING_FOOTER])
+    # every item listed is one the sender may close: each gets its evidence page's link, as many as fit
+    linked = len(found)
+    while True:
+        lines = [T.AWAITING_HEADER.format(n=len(found))]
+        for i, view in enumerate(found):
+            lines.append(T.awaiting_line(view))
+            if i < linked:
+                lines.append(_evidence_link(ctx, view.id))
+        text = "\n".join([*lines, T.AWAITING_FOOTER])
+        if linked == 0 or fits_reply(text):
+            return text
+        linked -= 1
 
 
 @routes.text(r"销号\s*(?P<id>\S*)", priority=60, name="rectification.close", usage="销号 编号",

@@ -179,7 +179,7 @@ def get_item(session: Session, item_id: int) -> RectificationItem:
     return item
 
 
-def _target(session: Session, item: RectificationItem) -> Branch | SocialOrg | Committee:
+def item_target(session: Session, item: RectificationItem) -> Branch | SocialOrg | Committee:
     """What the item's rights are checked on: its branch, else its organization, else its committee."""
     if item.branch_id is not None:
         branch = session.get(Branch, item.branch_id)
@@ -230,7 +230,7 @@ def _visible(session: Session, actor: Actor | None, item: RectificationItem) -> 
     """The item if the actor may know of it (it answers for it, reads its unit's ledger, verifies it, or
     belongs to its branch); else it is not found, as an item of another committee is to everyone there."""
     if _answers_for(session, actor, item) or authz.can(session, actor, Action.VIEW_RECTIFICATION,
-                                                       _target(session, item)) \
+                                                       item_target(session, item)) \
             or names_verifier(session, actor, item):
         return item
     own_branch = getattr(actor, "branch_id", None)
@@ -247,7 +247,7 @@ def unit_label(branch: str, organization: str) -> str:
     return organization or branch
 
 
-def _unit_name(session: Session, item: RectificationItem) -> str:
+def item_unit_name(session: Session, item: RectificationItem) -> str:
     branch = _get(session, Branch, item.branch_id)
     org = _get(session, SocialOrg, item.organization_id)
     return unit_label(branch.name if branch is not None else "", org.name if org is not None else "")
@@ -262,7 +262,7 @@ def _name(session: Session, member_id: int | None) -> str | None:
 
 def describe(session: Session, item: RectificationItem, now: datetime, settings: Settings) -> ItemView:
     return ItemView(
-        id=item.id, source=item.source, category=item.category or "", unit=_unit_name(session, item),
+        id=item.id, source=item.source, category=item.category or "", unit=item_unit_name(session, item),
         branch_id=item.branch_id, problem=item.problem, measures=item.measures or "", progress=item.progress or "",
         evidence=item.evidence or "", photos=attachments.count(session, SUBJECT, item.id, EVIDENCE_PHASE),
         owner_id=item.owner_id, owner_name=_name(session, item.owner_id), deadline=item.deadline,
@@ -473,7 +473,7 @@ def _managed(session: Session, actor: Actor | None, item_id: int) -> Rectificati
     """The item, if the actor may verify it: committee staff (MANAGE_RECTIFICATION) or a named 验收人."""
     item = _visible(session, actor, get_item(session, item_id))
     if not names_verifier(session, actor, item):
-        authz.require(session, actor, Action.MANAGE_RECTIFICATION, _target(session, item))
+        authz.require(session, actor, Action.MANAGE_RECTIFICATION, item_target(session, item))
     return item
 
 
