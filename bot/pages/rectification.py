@@ -12,6 +12,7 @@ from bot import texts
 from bot.infra import clock, web
 from bot.pages import http_status
 from bot.services.errors import ServiceError
+from bot.services.media import Photo
 from bot.services.rectification import evidence
 from bot.texts import rectification as T
 
@@ -44,7 +45,7 @@ def evidence_page(item_id: int) -> Response:
         except ServiceError as exc:
             return _refused(exc)
 
-    def srcs(photos: list[evidence.Photo]) -> list[str]:
+    def srcs(photos: list[Photo]) -> list[str]:
         return [url_for("rectification_web.evidence_photo", item_id=item_id, photo_id=p.id, k=key)
                 for p in photos if p.kept]
 

@@ -9,7 +9,7 @@ that owns the record authorizes before calling `add`: this module holds no rule 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.infra.db import added
 from bot.models import Attachment
 from bot.services.errors import Invalid
-from bot.services.media import MEDIA_VALID_DAYS, MediaSource, keep
+from bot.services.media import MediaSource, fetch_row, unfetched
 
 SUBJECTS = ("review_submission", "rectification_item")
 
@@ -75,27 +75,10 @@ def listed(session: Session, subject_type: str, subject_id: int) -> list[Attachm
 # -- fetching ------------------------------------------------------------------------------------
 def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
     """Download one photo into MEDIA_DIR/<subject type>/<subject id>/<media id>.jpg; False on failure."""
-    with source.sessions() as session:
-        row = session.get(Attachment, row_id)
-        if row is None or row.path:
-            return row is not None
-        subject_type, subject_id, media_id = row.subject_type, row.subject_id, row.media_id
-    path = keep(source, media_id, subject_type, str(subject_id))
-    if path is None:
-        return False
-    with source.sessions() as session, session.begin():
-        row = session.get(Attachment, row_id)
-        if row is not None:
-            row.path = path
-            row.fetched_at = now
-    return True
+    return fetch_row(source, Attachment, row_id, lambda row: (row.subject_type, str(row.subject_id)),
+                     now=now)
 
 
 def fetch_missing(source: MediaSource, limit: int = 50, *, now: datetime) -> int:
     """Fetch photos whose earlier fetch failed and that WeChat still keeps, oldest first."""
-    since = now - timedelta(days=MEDIA_VALID_DAYS)
-    with source.sessions() as session:
-        ids = list(session.scalars(select(Attachment.id).where(Attachment.path.is_(None),
-                                                               Attachment.created_at >= since)
-                                   .order_by(Attachment.id).limit(limit)))
-    return sum(1 for row_id in ids if fetch_one(source, row_id, now=now))
+    return sum(1 for row_id in unfetched(source, Attachment, limit, now=now) if fetch_one(source, row_id, now=now))

@@ -10,7 +10,6 @@ media/get) is the caller's: a MediaSource it passes in.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from bot.models import Branch, Meeting, Member, MinutesMedia
 from bot.services import authz
 from bot.services.authz import Action
 from bot.services.errors import Conflict, Invalid, NotFound, PermissionDenied
-from bot.services.media import MEDIA_VALID_DAYS, MediaSource, keep
+from bot.services.media import MediaSource, Photo, fetch_row, kept_file, unfetched
 from bot.services.meetings.scheduling import recent
 
 PARAGRAPH_SEP = "\n\n"
@@ -140,41 +139,16 @@ def add_image(session: Session, *, actor: Member | None, meeting: Meeting, media
 # -- fetching ------------------------------------------------------------------------------------
 def fetch_one(source: MediaSource, row_id: int, *, now: datetime) -> bool:
     """Download one photo into MEDIA_DIR/<meeting>/<media id>.jpg and note the path; False on failure."""
-    with source.sessions() as session:
-        row = session.get(MinutesMedia, row_id)
-        if row is None or row.path:
-            return row is not None
-        meeting_id, media_id = row.meeting_id, row.media_id
-    path = keep(source, media_id, str(meeting_id))
-    if path is None:
-        return False
-    with source.sessions() as session, session.begin():
-        row = session.get(MinutesMedia, row_id)
-        if row is not None:
-            row.path = path
-            row.fetched_at = now
-    return True
+    return fetch_row(source, MinutesMedia, row_id, lambda row: (str(row.meeting_id),), now=now)
 
 
 def fetch_missing(source: MediaSource, limit: int = 50, *, now: datetime) -> int:
-    """Fetch photos whose earlier fetch failed and that WeChat still keeps (sent within MEDIA_VALID_DAYS),
-    oldest first, since they expire first; returns how many were fetched now."""
-    since = now - timedelta(days=MEDIA_VALID_DAYS)
-    with source.sessions() as session:
-        ids = list(session.scalars(select(MinutesMedia.id).where(MinutesMedia.path.is_(None),
-                                                                 MinutesMedia.created_at >= since)
-                                   .order_by(MinutesMedia.id).limit(limit)))
-    return sum(1 for row_id in ids if fetch_one(source, row_id, now=now))
+    """Fetch photos whose earlier fetch failed and that WeChat still keeps; returns how many were fetched now."""
+    return sum(1 for row_id in unfetched(source, MinutesMedia, limit, now=now) if fetch_one(source, row_id, now=now))
 
 
 # -- reading back (查看记录, the minutes page) ------------------------------------------------------
 MINUTES_LINK_TTL = timedelta(days=7)  # how long a link to the minutes page works
-
-
-@dataclass(frozen=True)
-class Photo:
-    id: int  # the MinutesMedia row
-    kept: bool  # the file is in MEDIA_DIR (False: still being fetched from WeChat)
 
 
 @dataclass(frozen=True)
@@ -256,10 +230,7 @@ def photo_path(session: Session, *, meeting_id: int, photo_id: int, key: str, no
     if not in_id_range(meeting_id) or not minutes_key_valid(meeting_id, key, now, str(settings["SECRET_KEY"])):
         raise PermissionDenied("minutes_link_expired")
     row = session.get(MinutesMedia, photo_id) if in_id_range(photo_id) else None
-    if row is None or row.meeting_id != meeting_id or not row.path:
-        raise NotFound("minutes_photo_missing")
-    root = os.path.realpath(media_dir)
-    path = os.path.realpath(row.path)
-    if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+    path = kept_file(media_dir, row.path) if row is not None and row.meeting_id == meeting_id else None
+    if path is None:
         raise NotFound("minutes_photo_missing")
     return path

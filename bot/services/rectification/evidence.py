@@ -5,7 +5,6 @@ reads the page without login; a photo is served only from MEDIA_DIR and only of 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,18 +16,13 @@ from bot.models import Attachment, RectificationItem
 from bot.services import attachments, authz
 from bot.services.authz import Action, Actor
 from bot.services.errors import NotFound, PermissionDenied
+from bot.services.media import Photo, kept_file
 from bot.services.meetings.minutes import MINUTES_LINK_TTL
 from bot.services.rectification import ledger
 
 EVIDENCE_LINK_TTL = MINUTES_LINK_TTL  # 7 days, like the minutes page
 PURPOSE = "rectification_evidence"
 PATH = "/r/{id}?k={key}"  # the page's path (pages.rectification)
-
-
-@dataclass(frozen=True)
-class Photo:
-    id: int  # the Attachment row
-    kept: bool  # the file is in MEDIA_DIR (False: still being fetched from WeChat)
 
 
 @dataclass(frozen=True)
@@ -88,10 +82,8 @@ def photo_path(session: Session, *, item_id: int, photo_id: int, key: str, now: 
     """The file of one photo of the item, for a valid key; only a file inside `media_dir` (MEDIA_DIR)."""
     _check(item_id, key, now, secret)
     row = session.get(Attachment, photo_id) if in_id_range(photo_id) else None
-    if row is None or row.subject_type != ledger.SUBJECT or row.subject_id != item_id or not row.path:
-        raise NotFound("ledger_photo_missing")
-    root = os.path.realpath(media_dir)
-    path = os.path.realpath(row.path)
-    if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+    ours = row is not None and row.subject_type == ledger.SUBJECT and row.subject_id == item_id
+    path = kept_file(media_dir, row.path) if row is not None and ours else None
+    if path is None:
         raise NotFound("ledger_photo_missing")
     return path
