@@ -5,6 +5,7 @@ figures of the sender's scope. The rules live in bot/services/rectification."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -120,18 +121,24 @@ def evidence_text(ctx: Context) -> Reply:
     return T.EVIDENCE_TEXT.format(id=view.id)
 
 
-@routes.image_step(EVIDENCE_STEP)
-def evidence_photo(ctx: Context) -> Reply:
-    item_id = _step_item(ctx)
+def _photo(ctx: Context, step: str, add: Callable[..., attachments.Attached], saved: str, again: str) -> Reply:
+    """A photo sent during `step` (evidence after, or the problem before): kept with the step's item, fetched
+    after the commit; the same photo sent again is said so."""
+    item_id = _step_item(ctx, step)
     if item_id is None:
         return T.NOTHING_TO_SUBMIT
-    added = ledger.add_evidence_photo(ctx.session, actor=ctx.member, item_id=item_id,
-                                      media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, settings=ctx.settings)
+    added = add(ctx.session, actor=ctx.member, item_id=item_id, media_id=str(ctx.raw.get("MediaId") or ""),
+                now=ctx.now, settings=ctx.settings)
     if added.new_id is None:
-        return T.EVIDENCE_PHOTO_AGAIN.format(id=item_id, n=added.count)
+        return again.format(id=item_id, n=added.count)
     fetch_after_commit(ctx, attachments.fetch_one, added.new_id)
-    ctx.start_conversation(EVIDENCE_STEP, item_id=item_id)
-    return T.EVIDENCE_PHOTO.format(id=item_id, n=added.count)
+    ctx.start_conversation(step, item_id=item_id)
+    return saved.format(id=item_id, n=added.count)
+
+
+@routes.image_step(EVIDENCE_STEP)
+def evidence_photo(ctx: Context) -> Reply:
+    return _photo(ctx, EVIDENCE_STEP, ledger.add_evidence_photo, T.EVIDENCE_PHOTO, T.EVIDENCE_PHOTO_AGAIN)
 
 
 @routes.step(BEFORE_STEP)
@@ -147,16 +154,7 @@ def before_text(ctx: Context) -> Reply:
 
 @routes.image_step(BEFORE_STEP)
 def before_photo(ctx: Context) -> Reply:
-    item_id = _step_item(ctx, BEFORE_STEP)
-    if item_id is None:
-        return T.NOTHING_TO_SUBMIT
-    added = ledger.add_before_photo(ctx.session, actor=ctx.member, item_id=item_id,
-                                    media_id=str(ctx.raw.get("MediaId") or ""), now=ctx.now, settings=ctx.settings)
-    if added.new_id is None:
-        return T.BEFORE_PHOTO_AGAIN.format(id=item_id, n=added.count)
-    fetch_after_commit(ctx, attachments.fetch_one, added.new_id)
-    ctx.start_conversation(BEFORE_STEP, item_id=item_id)
-    return T.BEFORE_PHOTO.format(id=item_id, n=added.count)
+    return _photo(ctx, BEFORE_STEP, ledger.add_before_photo, T.BEFORE_PHOTO, T.BEFORE_PHOTO_AGAIN)
 
 
 def submit_evidence(ctx: Context) -> Reply:
