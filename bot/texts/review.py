@@ -39,7 +39,6 @@ DRAFT_IMAGE_SAVED = "已保存照片（共{n}张）。写完后回复“提交�
 SUBMITTED = "述职报告已提交（{branch}，{chars}字、照片{photos}张）。截止前如需修改，可回复“撤回述职”。"
 ALREADY_SUBMITTED = "{branch}的述职报告已提交，无需重复提交。如需修改，请在截止前回复“撤回述职”。"
 WITHDRAWN = "已撤回{branch}的述职报告，可继续修改，{deadline}前请重新回复“提交”。"
-NOTHING_TO_SUBMIT = "当前没有需要提交的内容。撰写述职报告请回复“述职”。"
 READ_HEAD = "{title}｜{branch}（{mode}）\n状态：{status}{extra}\n截止：{deadline}｜照片{photos}张"
 READ_RETURNED = "（退回理由：{reason}）"
 READ_SUBMITTED_AT = "（提交于{when}）"

@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 from bot.chat.context import Context
+from bot.chat.handlers import rectification as rect_chat
 from bot.chat.media import fetch_after_commit
 from bot.chat.router import Reply, Routes
 from bot.infra.text import parse_id
@@ -110,16 +111,6 @@ def draft_image(ctx: Context) -> Reply:
     return T.DRAFT_IMAGE_SAVED.format(n=added.count)
 
 
-def _evidence(ctx: Context) -> Reply:
-    """The ledger's 提交 (整改 evidence), if that capability is there; else nothing is pending."""
-    from bot.chat.handlers import rectification as rect_chat
-
-    fn = getattr(rect_chat, "submit_evidence", None)
-    if fn is None:
-        return T.NOTHING_TO_SUBMIT
-    return fn(ctx)
-
-
 @routes.text(r"提交", priority=60, name="review.submit", usage="提交", summary="提交述职报告或整改佐证材料",
              roles=("secretary", "member"))
 def submit(ctx: Context) -> Reply:
@@ -129,14 +120,14 @@ def submit(ctx: Context) -> Reply:
         raise PermissionDenied("unbound")
     step = _step(ctx)
     if step == EVIDENCE_STEP:
-        return _evidence(ctx)
+        return rect_chat.submit_evidence(ctx)
     if step == DRAFT_STEP:  # the report being written, whatever became of its round meanwhile
         data = dict((ctx.conversation or {}).get("data") or {})
         submission_id = int(data["submission_id"])
     else:
         draft = submissions.draft_of(ctx.session, actor=ctx.member, now=ctx.now)
         if draft is None or (not draft.text.strip() and not draft.photos):
-            return _evidence(ctx)
+            return rect_chat.submit_evidence(ctx)
         submission_id = draft.submission_id
     view = submissions.submit(ctx.session, actor=ctx.member, now=ctx.now, settings=ctx.settings,
                               submission_id=submission_id)
